@@ -1,0 +1,63 @@
+"""Typed exceptions for everything a user can get wrong, so the UI and CLI can show one clear line each."""
+
+from __future__ import annotations
+
+
+class StudioError(Exception):
+    """Base of every error Sentiment Studio raises on purpose; its message is meant for the user."""
+
+
+class DataError(StudioError, ValueError):
+    """The data a user brought cannot be used; the message names the file, column, row or value."""
+
+
+class FileTooLargeError(DataError):
+    """The file is over the configured size limit."""
+
+
+class EmptyFileError(DataError):
+    """The file has no bytes, only a header, or no usable rows."""
+
+
+class NotTextError(DataError):
+    """The file is binary (an image, a zip, a spreadsheet) rather than delimited text."""
+
+
+class EncodingError(DataError):
+    """The bytes cannot be decoded in any supported encoding without garbling."""
+
+
+class CsvFormatError(DataError):
+    """The text cannot be parsed as a table (unclosed quote, ragged rows, no delimiter)."""
+
+
+class ColumnError(DataError):
+    """A text or label column is missing, ambiguous or unusable."""
+
+
+class TooFewRowsError(DataError):
+    """Too few usable rows remain to train and evaluate."""
+
+
+class ClassError(DataError):
+    """The label column gives one class only, a class with too few rows, or too many classes."""
+
+
+class ConfigError(StudioError, ValueError):
+    """A training setting is out of range; the message names the setting and the allowed values."""
+
+
+class RegistryError(StudioError):
+    """A saved model cannot be found, named, loaded or written."""
+
+
+class ModelNotFoundError(RegistryError, FileNotFoundError):
+    """No saved model has that name or directory."""
+
+
+class InvalidModelNameError(RegistryError, ValueError):
+    """A model name is empty, too long, reserved or would escape the models folder."""
+
+
+class TrainingError(StudioError, RuntimeError):
+    """Training failed (NaN loss, out of memory, a callback error); the message says what to try."""
