@@ -1,0 +1,48 @@
+# Sentiment Studio: `make run` starts the app, `make test` runs every test, `make bench` the benchmarks.
+# The virtual environment is created on first use; pip runs again only when a requirements file changes,
+# tracked by the stamp files below.
+
+PYTHON ?= python3
+VENV := .venv
+VENV_PYTHON := $(VENV)/bin/python
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
+
+.PHONY: run test bench clean distclean
+
+run: $(RUN_STAMP)
+	$(VENV)/bin/streamlit run app.py
+
+test: $(DEV_STAMP)
+	$(VENV_PYTHON) -m pytest
+
+# Every bench/*.py script in its quick mode; files starting with "_" are shared helpers, not benchmarks.
+bench: $(DEV_STAMP)
+	@set -e; for script in bench/*.py; do \
+		[ -e "$$script" ] || continue; \
+		case "$$(basename "$$script")" in _*) continue ;; esac; \
+		echo "== $$script --quick"; \
+		$(VENV_PYTHON) "$$script" --quick; \
+	done
+
+$(VENV_PYTHON):
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Sentiment Studio needs Python 3.11 or newer; set PYTHON=/path/to/python3.11" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(RUN_STAMP): requirements.txt | $(VENV_PYTHON)
+	$(VENV_PYTHON) -m pip install --disable-pip-version-check -r requirements.txt
+	touch $@
+
+# requirements-dev.txt includes requirements.txt, so a change to either reinstalls.
+$(DEV_STAMP): requirements-dev.txt requirements.txt | $(VENV_PYTHON)
+	$(VENV_PYTHON) -m pip install --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+# Generated files only: trained models in models/ and the virtual environment are kept.
+clean:
+	rm -rf artifacts bench/out .pytest_cache .hypothesis
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)
