@@ -1,0 +1,82 @@
+"""How raw text becomes tokens: one standardize function inside every saved model, and a fast vocabulary.
+
+The same TensorFlow ops serve training, prediction and the Data page's token preview, so what a user sees
+is exactly what the model reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+# Scripts written without spaces between words: each character becomes a token (and, with n-grams,
+# neighbouring characters become bigrams), which is how Chinese sentiment models are usually fed.
+_CJK = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}"
+# "!", "?" and emoji carry sentiment, so they stay as tokens of their own; other punctuation goes.
+_KEPT_SYMBOLS = r"!?\p{So}"
+
+
+@keras.saving.register_keras_serializable(package="sentiment_studio")
+def standardize(text: tf.Tensor) -> tf.Tensor:
+    """Lowercase, drop HTML tags, split CJK into characters, keep ! ? and emoji, drop other punctuation.
+
+    Registered as serializable so a saved model that uses it loads in Keras safe mode.
+    """
+    text = tf.strings.lower(text)
+    # IMDB-style reviews carry `<br />` tags that the default standardizer would turn into "br" tokens.
+    text = tf.strings.regex_replace(text, r"<[^>]*>", " ")
+    text = tf.strings.regex_replace(text, rf"([{_CJK}{_KEPT_SYMBOLS}])", r" \1 ")
+    text = tf.strings.regex_replace(text, rf"[^\p{{L}}\p{{N}}\p{{M}}\s{_KEPT_SYMBOLS}']", " ")
+    # Apostrophes only count inside words ("don't"), not as quotes around them.
+    return tf.strings.regex_replace(text, r"(^|\s)'+|'+(\s|$)", " ")
+
+
+def _split_tokens(texts: Sequence[str]) -> tf.RaggedTensor:
+    return tf.strings.split(standardize(tf.constant(list(texts), dtype=tf.string)))
+
+
+def tokenize(texts: Sequence[str]) -> list[list[str]]:
+    """The tokens the model reads for each text, for showing to the user."""
+    if not texts:
+        return []
+    return [[token.decode("utf-8") for token in row] for row in _split_tokens(texts).to_list()]
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Tokens by descending frequency, with the inverse document frequencies TF-IDF needs."""
+
+    tokens: list[str]
+    idf_weights: np.ndarray
+    documents: int
+
+
+def build_vocabulary(texts: Sequence[str], *, max_tokens: int, ngrams: int = 1) -> Vocabulary:
+    """Count tokens (or 1..n-grams) in TensorFlow and numpy, far faster than `TextVectorization.adapt`.
+
+    The n-grams are joined with a space, as `TextVectorization(ngrams=n)` joins them, so the result can be
+    handed to `set_vocabulary`. Ties in frequency are broken alphabetically to keep training reproducible.
+    """
+    tokens = _split_tokens(texts)
+    if ngrams > 1:
+        tokens = tf.strings.ngrams(tokens, ngram_width=tuple(range(1, ngrams + 1)), separator=" ")
+    unique, token_ids = tf.unique(tokens.flat_values)
+    unique = unique.numpy()
+    token_ids = token_ids.numpy().astype(np.int64)
+    counts = np.bincount(token_ids, minlength=len(unique))
+    # Document frequency: count each (document, token) pair once.
+    pairs = np.unique(tokens.value_rowids().numpy() * len(unique) + token_ids)
+    document_counts = np.bincount(pairs % len(unique), minlength=len(unique))
+    order = np.lexsort((unique, -counts))[:max_tokens]
+    idf = np.log(1.0 + len(texts) / (1.0 + document_counts[order]))
+    return Vocabulary([token.decode("utf-8") for token in unique[order]], idf.astype(np.float32), len(texts))
+
+
+def sequence_length_for(texts: Sequence[str], percentile: float = 95.0) -> int:
+    """A sequence length that covers most texts whole without padding everything to the longest one."""
+    lengths = _split_tokens(texts).row_lengths().numpy()
+    return int(np.clip(np.percentile(lengths, percentile) if len(lengths) else 16, 16, 400))

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from core.config import TrainConfig, preset
+from core.model import build_model, describe
+from tests.conftest import make_texts
+
+CLASSES = ("negative", "positive")
+
+
+def _layer_types(model: keras.Model) -> list[str]:
+    return [type(layer).__name__ for layer in model.layers]
+
+
+def test_article_lstm_is_exactly_the_reference_stack():
+    texts, _ = make_texts(40)
+    model = build_model(preset("article-lstm"), texts, CLASSES)
+    assert _layer_types(model) == ["InputLayer", "TextVectorization", "Embedding", "LSTM", "LSTM", "Dense"]
+    first, second = model.layers[3], model.layers[4]
+    assert (first.units, first.return_sequences, second.units, second.return_sequences) == (64, True, 128, False)
+    assert model.layers[2].mask_zero
+    assert model.layers[-1].units == 2 and model.layers[-1].activation.__name__ == "softmax"
+    assert isinstance(model.optimizer, keras.optimizers.Adam)
+    assert model.loss == "categorical_crossentropy"
+
+
+def test_article_mlp_is_a_bag_of_words_with_dense_128_and_64():
+    texts, _ = make_texts(40)
+    model = build_model(preset("article-mlp"), texts, ("a", "b", "c"))
+    dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    assert [layer.units for layer in dense] == [128, 64, 3]
+    assert model.layers[1].get_config()["output_mode"] == "tf_idf"
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        TrainConfig(family="mlp", layer_sizes=[16, 8, 4], vocab_size=200),
+        TrainConfig(family="lstm", layer_sizes=[8], vocab_size=200, embedding_dim=8, bidirectional=True),
+        TrainConfig(family="gru", layer_sizes=[8, 8, 8], vocab_size=200, embedding_dim=8),
+        TrainConfig(family="cnn", layer_sizes=[8, 8], vocab_size=200, embedding_dim=8, sequence_length=20),
+    ],
+    ids=["mlp", "bilstm", "gru", "cnn"],
+)
+def test_every_family_takes_raw_strings_and_returns_probabilities(config):
+    texts, _ = make_texts(30)
+    model = build_model(config, texts, CLASSES)
+    probabilities = keras.ops.convert_to_numpy(model(tf.constant([["great phone"], ["这个 很差"]])))
+    assert probabilities.shape == (2, 2)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+    assert config.family in describe(model).lower()
+
+
+def test_layer_sizes_give_that_many_hidden_layers():
+    texts, _ = make_texts(30)
+    model = build_model(TrainConfig(family="gru", layer_sizes=[4, 5, 6], vocab_size=100, embedding_dim=4), texts, CLASSES)
+    assert [layer.units for layer in model.layers if isinstance(layer, keras.layers.GRU)] == [4, 5, 6]

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from core.text import build_vocabulary, sequence_length_for, standardize, tokenize
+
+
+def test_tokenize_lowercases_strips_html_and_keeps_sentiment_punctuation():
+    assert tokenize(["Great <br />movie!! Don't MISS it 😀."]) == [["great", "movie", "!", "!", "don't", "miss", "it", "😀"]]
+
+
+def test_chinese_is_split_into_characters_and_mixed_text_keeps_english_words():
+    assert tokenize(["这家酒店很好", "性价比很高, 但是 app 很卡"]) == [
+        ["这", "家", "酒", "店", "很", "好"],
+        ["性", "价", "比", "很", "高", "但", "是", "app", "很", "卡"],
+    ]
+
+
+def test_quotes_around_words_are_dropped_but_apostrophes_inside_stay():
+    assert tokenize(["'hello' it's"]) == [["hello", "it's"]]
+
+
+def test_vocabulary_gives_the_same_tf_idf_features_as_keras_adapt():
+    texts = ["good good movie", "bad movie", "很好 很好", "good 很"]
+    ours = build_vocabulary(texts, max_tokens=100, ngrams=2)
+    adapted = keras.layers.TextVectorization(standardize=standardize, ngrams=2, output_mode="tf_idf")
+    adapted.adapt(texts)
+    counted = keras.layers.TextVectorization(standardize=standardize, ngrams=2, output_mode="tf_idf")
+    counted.set_vocabulary(ours.tokens, idf_weights=ours.idf_weights)
+    assert sorted(ours.tokens) == sorted(adapted.get_vocabulary()[1:])  # [1:] skips the OOV token
+
+    def features(layer: keras.layers.TextVectorization) -> list[dict[str, float]]:
+        rows = keras.ops.convert_to_numpy(layer(texts))
+        return [dict(zip(layer.get_vocabulary(), np.round(row, 5))) for row in rows]
+
+    assert features(counted) == features(adapted)
+
+
+def test_vocabulary_is_ordered_by_frequency_then_alphabetically_and_capped():
+    vocabulary = build_vocabulary(["b a a c", "a b d"], max_tokens=3)
+    assert vocabulary.tokens == ["a", "b", "c"]
+    assert vocabulary.documents == 2
+    assert np.all(vocabulary.idf_weights > 0)
+
+
+def test_chinese_bigrams_are_neighbouring_characters():
+    assert "很 好" in build_vocabulary(["很好"], max_tokens=10, ngrams=2).tokens
+
+
+def test_sequence_length_covers_most_texts_within_bounds():
+    assert sequence_length_for(["word " * 30] * 39 + ["word " * 300]) == 30
+    assert sequence_length_for(["a"]) == 16
