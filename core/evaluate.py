@@ -1,0 +1,250 @@
+"""Scores a trained model on held-out data: the numbers, curves and mistakes the Evaluate page shows.
+
+Pure numpy on purpose: scikit-learn is a development dependency only (tests cross-check against it), and
+this module never imports TensorFlow, so evaluating saved predictions stays cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from core.errors import DataError
+
+MAX_ROC_POINTS = 200
+
+
+@dataclass(frozen=True)
+class ClassMetrics:
+    """How well one class is recognised; precision and recall are 0 when undefined (nothing predicted/true)."""
+
+    label: str
+    precision: float
+    recall: float
+    f1: float
+    support: int  # number of true examples of this class
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Everything measured on one evaluation set, in plain Python types so it can go into metadata.json."""
+
+    accuracy: float
+    macro_f1: float  # unweighted mean of per-class F1, so a rare class counts as much as a common one
+    classes: tuple[str, ...]
+    per_class: list[ClassMetrics]
+    confusion: list[list[int]]  # rows = true class, columns = predicted class, both in `classes` order
+    roc_auc: float | None  # binary only: positive class is classes[1]; None when a class is absent
+    roc_curve: list[tuple[float, float]] | None  # (false positive rate, true positive rate), binary only
+    misclassified: list[dict]  # {"text", "true", "predicted", "confidence", "p_<label>"...}, worst first
+
+    def to_dict(self) -> dict:
+        """Returns a JSON-able dict (tuples become lists) for saving beside the model."""
+        result = asdict(self)
+        result["classes"] = list(self.classes)
+        if self.roc_curve is not None:
+            result["roc_curve"] = [list(point) for point in self.roc_curve]
+        return result
+
+
+def accuracy(true_indices: np.ndarray, predicted_indices: np.ndarray) -> float:
+    """Fraction of examples whose predicted class equals the true class."""
+    return float(np.mean(true_indices == predicted_indices))
+
+
+def confusion_matrix(true_indices: np.ndarray, predicted_indices: np.ndarray, n_classes: int) -> np.ndarray:
+    """Counts (true, predicted) pairs; rows are true classes, columns predicted classes."""
+    flat = true_indices * n_classes + predicted_indices
+    return np.bincount(flat, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+
+
+def per_class_metrics(confusion: np.ndarray, classes: Sequence[str]) -> list[ClassMetrics]:
+    """Precision, recall and F1 per class from a confusion matrix, 0 where a ratio has no denominator.
+
+    Computed with guarded divisions rather than numpy's nan-producing ones, so no RuntimeWarning is emitted
+    for a class that is never predicted or never present.
+    """
+    true_positives = np.diag(confusion).astype(float)
+    predicted_counts = confusion.sum(axis=0)
+    support = confusion.sum(axis=1)
+    precision = _safe_divide(true_positives, predicted_counts)
+    recall = _safe_divide(true_positives, support)
+    f1 = _safe_divide(2 * precision * recall, precision + recall)
+    return [
+        ClassMetrics(str(label), float(p), float(r), float(f), int(s))
+        for label, p, r, f, s in zip(classes, precision, recall, f1, support)
+    ]
+
+
+def roc_auc(is_positive: np.ndarray, scores: np.ndarray) -> float | None:
+    """Area under the ROC curve via the Mann-Whitney rank formula; tied scores count half.
+
+    Returns:
+        The probability that a random positive scores above a random negative, or None when the data has
+        only positives or only negatives (the area is undefined then).
+    """
+    n_positive = int(np.count_nonzero(is_positive))
+    n_negative = len(is_positive) - n_positive
+    if n_positive == 0 or n_negative == 0:
+        return None
+    positive_rank_sum = _average_ranks(scores)[is_positive].sum()
+    return float((positive_rank_sum - n_positive * (n_positive + 1) / 2) / (n_positive * n_negative))
+
+
+def roc_curve(
+    is_positive: np.ndarray, scores: np.ndarray, max_points: int = MAX_ROC_POINTS
+) -> list[tuple[float, float]] | None:
+    """(fpr, tpr) points from (0, 0) to (1, 1), one per distinct threshold, thinned to `max_points` for charts.
+
+    Returns:
+        The points, or None when positives or negatives are missing (a rate would divide by zero).
+    """
+    order = np.argsort(-scores, kind="mergesort")
+    sorted_scores, sorted_positive = scores[order], is_positive[order]
+    # A threshold sits after the last example of each group of equal scores.
+    threshold_ends = np.r_[np.flatnonzero(np.diff(sorted_scores)), len(scores) - 1]
+    true_positives = np.r_[0, np.cumsum(sorted_positive)[threshold_ends]]
+    false_positives = np.r_[0, np.cumsum(~sorted_positive)[threshold_ends]]
+    n_positive, n_negative = true_positives[-1], false_positives[-1]
+    if n_positive == 0 or n_negative == 0:
+        return None
+    keep = np.unique(np.linspace(0, len(true_positives) - 1, min(max_points, len(true_positives))).round())
+    keep = keep.astype(int)
+    return [
+        (float(fp / n_negative), float(tp / n_positive))
+        for fp, tp in zip(false_positives[keep], true_positives[keep])
+    ]
+
+
+def misclassified_examples(
+    texts: Sequence[str],
+    true_indices: np.ndarray,
+    probabilities: np.ndarray,
+    classes: Sequence[str],
+) -> list[dict]:
+    """Wrong predictions, most confident first, because confident mistakes are the most telling to read."""
+    predicted_indices = probabilities.argmax(axis=1)
+    confidence = probabilities.max(axis=1)
+    wrong = np.flatnonzero(predicted_indices != true_indices)
+    wrong = wrong[np.argsort(-confidence[wrong], kind="mergesort")]
+    return [
+        {
+            "text": texts[i],
+            "true": classes[true_indices[i]],
+            "predicted": classes[predicted_indices[i]],
+            "confidence": float(confidence[i]),
+            **{f"p_{label}": float(p) for label, p in zip(classes, probabilities[i])},
+        }
+        for i in wrong
+    ]
+
+
+def evaluate_probabilities(
+    texts: Sequence[str],
+    true_labels: Sequence[str],
+    probabilities: np.ndarray,
+    classes: Sequence[str],
+) -> Evaluation:
+    """Scores class probabilities against the true labels; the predicted class is the most probable one.
+
+    Args:
+        texts: The evaluated texts, shown for misclassified examples.
+        true_labels: The true label of each text; every one must be among `classes`.
+        probabilities: Array of shape (len(texts), len(classes)), columns in `classes` order.
+        classes: The model's classes.
+
+    Raises:
+        DataError: The set is empty, sizes disagree, or a label is unknown to the model.
+    """
+    classes = tuple(str(label) for label in classes)
+    probabilities = np.asarray(probabilities, dtype=float)
+    true_indices = _label_indices(true_labels, classes)
+    _check_shapes(texts, true_indices, probabilities, classes)
+    predicted_indices = probabilities.argmax(axis=1)
+    confusion = confusion_matrix(true_indices, predicted_indices, len(classes))
+    per_class = per_class_metrics(confusion, classes)
+    auc, curve = _binary_roc(true_indices, probabilities) if len(classes) == 2 else (None, None)
+    return Evaluation(
+        accuracy=accuracy(true_indices, predicted_indices),
+        macro_f1=float(np.mean([metrics.f1 for metrics in per_class])),
+        classes=classes,
+        per_class=per_class,
+        confusion=confusion.tolist(),
+        roc_auc=auc,
+        roc_curve=curve,
+        misclassified=misclassified_examples(list(texts), true_indices, probabilities, classes),
+    )
+
+
+def evaluate(predictor: Any, dataset: Any) -> Evaluation:
+    """Runs a predictor (anything with `classes` and `predict_proba`) over a Dataset and scores it.
+
+    Raises:
+        DataError: The dataset is empty or has labels the model was not trained on.
+    """
+    _require_rows(len(dataset.texts))
+    _label_indices(dataset.labels, tuple(predictor.classes))  # fail before spending time on predictions
+    probabilities = predictor.predict_proba(list(dataset.texts))
+    return evaluate_probabilities(dataset.texts, dataset.labels, probabilities, predictor.classes)
+
+
+def _label_indices(labels: Sequence[str], classes: tuple[str, ...]) -> np.ndarray:
+    """Maps labels to class positions, naming every label the model does not know."""
+    position = {label: index for index, label in enumerate(classes)}
+    unknown = sorted({str(label) for label in labels} - position.keys())
+    if unknown:
+        raise DataError(
+            f"The evaluation set has labels the model was not trained on: {', '.join(map(repr, unknown))} "
+            f"(the model knows {', '.join(map(repr, classes))}); remove those rows or retrain with them."
+        )
+    return np.array([position[str(label)] for label in labels], dtype=int)
+
+
+def _check_shapes(
+    texts: Sequence[str], true_indices: np.ndarray, probabilities: np.ndarray, classes: tuple[str, ...]
+) -> None:
+    """Refuses empty sets and probability arrays that do not line up with the texts and classes."""
+    _require_rows(len(true_indices))
+    expected = (len(true_indices), len(classes))
+    if len(texts) != len(true_indices) or probabilities.shape != expected:
+        raise DataError(
+            f"Got {len(texts)} texts, {len(true_indices)} labels and probabilities of shape "
+            f"{probabilities.shape}, expected shape {expected}; the predictions do not match this data."
+        )
+
+
+def _require_rows(count: int) -> None:
+    """Refuses an empty evaluation set, where every metric would be undefined."""
+    if count == 0:
+        raise DataError("The evaluation set is empty; choose a test file or a test split with at least one row.")
+
+
+def _binary_roc(
+    true_indices: np.ndarray, probabilities: np.ndarray
+) -> tuple[float | None, list[tuple[float, float]] | None]:
+    """ROC area and curve for two classes, scoring by the probability of the positive class, classes[1]."""
+    is_positive, scores = true_indices == 1, probabilities[:, 1]
+    return roc_auc(is_positive, scores), roc_curve(is_positive, scores)
+
+
+def _safe_divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """Element-wise division that yields 0 where the denominator is 0, without warnings."""
+    result = np.zeros_like(numerator, dtype=float)
+    np.divide(numerator, denominator, out=result, where=denominator != 0)
+    return result
+
+
+def _average_ranks(values: np.ndarray) -> np.ndarray:
+    """1-based ranks of `values`, tied values sharing the mean of their ranks (as in the Mann-Whitney U test)."""
+    order = np.argsort(values, kind="mergesort")
+    sorted_values = values[order]
+    starts_group = np.r_[True, sorted_values[1:] != sorted_values[:-1]]
+    group_of_sorted = np.cumsum(starts_group) - 1
+    group_starts = np.flatnonzero(starts_group)
+    group_ends = np.r_[group_starts[1:], len(values)]
+    ranks = np.empty(len(values), dtype=float)
+    ranks[order] = ((group_starts + 1 + group_ends) / 2)[group_of_sorted]
+    return ranks

@@ -1,0 +1,314 @@
+"""Saved models on disk: one folder per model holding `model.keras` and `metadata.json`, written atomically.
+
+Keras is imported only inside the functions that need it, so listing models (every page load) never pays
+for importing TensorFlow.
+"""
+
+from __future__ import annotations
+
+import builtins
+import importlib.util
+import json
+import os
+import platform
+import re
+import shutil
+import time
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from core.errors import InvalidModelNameError, ModelNotFoundError, RegistryError
+
+if TYPE_CHECKING:
+    import keras
+
+MODEL_FILE = "model.keras"
+METADATA_FILE = "metadata.json"
+TEMP_PREFIX = ".tmp-"  # half-written saves; a leading dot keeps them apart from sanitized model names
+STALE_TEMP_SECONDS = 60 * 60  # a save older than this cannot still be running
+MAX_NAME_LENGTH = 64
+_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"{port}{n}" for port in ("COM", "LPT") for n in range(1, 10))}
+_SAFE_PUNCTUATION = "-_."
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """A model folder as listed: its name, where it is, its metadata, and why it is unusable if it is."""
+
+    name: str
+    path: Path
+    metadata: dict
+    broken: str | None = None  # reason the folder cannot be used, e.g. "model.keras is missing"
+
+
+def sanitize_name(name: str) -> str:
+    """Turns a user-typed name into a safe folder name, keeping letters of any script (e.g. "情感模型").
+
+    Anything but letters, digits, "-", "_" and "." becomes "-", so path separators and ".." cannot escape the
+    models folder; leading dots are dropped so a name can never be hidden or collide with temporary folders.
+
+    Raises:
+        InvalidModelNameError: Nothing usable is left, or the result is reserved on Windows (CON, COM1, ...).
+    """
+    text = unicodedata.normalize("NFKC", str(name).strip())
+    text = "".join(char if _is_name_char(char) else "-" for char in text)
+    text = re.sub(r"-{2,}", "-", re.sub(r"\.{2,}", ".", text))
+    # Trailing dots are dropped too, because Windows silently strips them from folder names.
+    text = text.lstrip(".-")[:MAX_NAME_LENGTH].rstrip(".-")
+    if not text:
+        raise InvalidModelNameError(
+            f"The model name {name!r} has no letters or digits; type a name such as 'reviews-lstm'."
+        )
+    if text.split(".")[0].upper() in _WINDOWS_RESERVED:
+        raise InvalidModelNameError(
+            f"The model name {name!r} is reserved by Windows; add a word to it, such as '{text}-model'."
+        )
+    return text
+
+
+class ModelRegistry:
+    """The models folder: save, list, load, rename and delete models without leaving half-written ones."""
+
+    def __init__(self, root: str | Path, *, read_only: bool = False) -> None:
+        """Opens a models folder; nothing is read or created until a method needs it.
+
+        Args:
+            root: Folder holding one sub-folder per model; created on first save.
+            read_only: True for models bundled with the app, which users must not change.
+        """
+        self.root = Path(root)
+        self.read_only = read_only
+
+    def save(self, model: keras.Model, metadata: dict, name: str | None = None) -> ModelInfo:
+        """Saves a model under a sanitized name, adding "-2", "-3"... if the name is taken.
+
+        Everything is written into a temporary folder that is renamed into place in one step, so a crash
+        leaves either the complete model or only a `.tmp-*` folder that `list` ignores and `cleanup` removes.
+
+        Raises:
+            InvalidModelNameError: The name has nothing usable in it.
+            RegistryError: The registry is read-only or the files cannot be written.
+        """
+        self._check_writable()
+        name = sanitize_name(name if name is not None else _default_name(metadata))
+        temp_dir = self.root / f"{TEMP_PREFIX}{uuid.uuid4().hex}"
+        try:
+            temp_dir.mkdir(parents=True)
+            model.save(temp_dir / MODEL_FILE)
+            full_metadata = {**metadata, "created": datetime.now(timezone.utc).isoformat(), "versions": _versions()}
+            return self._publish(temp_dir, name, full_metadata)
+        except Exception as error:  # Keras and json raise many types; the user needs one message
+            raise RegistryError(f"The model {name!r} could not be saved in {self.root}: {error}") from error
+        finally:
+            shutil.rmtree(temp_dir, ignore_errors=True)  # gone already after a successful rename
+
+    def list(self) -> builtins.list[ModelInfo]:
+        """All models, newest first; unreadable folders are listed with the reason instead of raising."""
+        infos = [_read_info(path) for path in self._model_folders()]
+        return sorted(infos, key=lambda info: (str(info.metadata.get("created", "")), info.name), reverse=True)
+
+    def get(self, name: str) -> ModelInfo:
+        """The model called `name`, possibly marked broken.
+
+        Raises:
+            ModelNotFoundError: No model folder has that exact name.
+        """
+        return _read_info(self._existing_path(name))
+
+    def load_model(self, name: str) -> keras.Model:
+        """Loads a saved model with Keras' safe mode on, so a file cannot run arbitrary code (Lambda layers).
+
+        Raises:
+            ModelNotFoundError: No model has that name.
+            RegistryError: The file is missing, damaged, or needs code safe mode refuses to run.
+        """
+        path = self._existing_path(name) / MODEL_FILE
+        import keras
+
+        _register_text_functions()
+        try:
+            return keras.saving.load_model(path, safe_mode=True)
+        except Exception as error:  # Keras raises many types for a bad file; the user needs one message
+            raise RegistryError(
+                f"The model {name!r} could not be loaded: {error}. Retrain it or delete it."
+            ) from error
+
+    def rename(self, old: str, new: str) -> ModelInfo:
+        """Renames a model folder in one atomic step and records the new name in its metadata.
+
+        Raises:
+            ModelNotFoundError: No model is called `old`.
+            InvalidModelNameError: `new` has nothing usable in it.
+            RegistryError: The registry is read-only or a model called `new` exists.
+        """
+        self._check_writable()
+        source = self._existing_path(old)
+        new_name = sanitize_name(new)
+        target = self.root / new_name
+        if target.exists() and not target.samefile(source):
+            raise RegistryError(f"A model named {new_name!r} already exists; choose another name or delete it first.")
+        try:
+            os.rename(source, target)
+        except OSError as error:
+            raise RegistryError(f"The model {old!r} could not be renamed to {new_name!r}: {error}") from error
+        info = _read_info(target)
+        if info.broken is None:
+            _write_metadata(target, {**info.metadata, "name": new_name})
+        return _read_info(target)
+
+    def delete(self, name: str) -> None:
+        """Deletes a model folder, after checking it really is a folder directly inside the models folder.
+
+        Raises:
+            ModelNotFoundError: No model has that name.
+            RegistryError: The registry is read-only.
+        """
+        self._check_writable()
+        path = self._existing_path(name)  # outside the try: ModelNotFoundError is an OSError too
+        try:
+            shutil.rmtree(path)
+        except OSError as error:
+            raise RegistryError(f"The model {name!r} could not be deleted: {error}") from error
+
+    def cleanup(self, *, force: bool = False) -> int:
+        """Removes temporary folders left by crashed saves; returns how many were removed.
+
+        Args:
+            force: Remove every temporary folder, not only those older than an hour; only safe when no
+                save can be running (e.g. at app start).
+
+        Raises:
+            RegistryError: The registry is read-only.
+        """
+        self._check_writable()
+        if not self.root.is_dir():
+            return 0
+        cutoff = time.time() - STALE_TEMP_SECONDS
+        stale = [
+            path for path in self.root.iterdir()
+            if path.name.startswith(TEMP_PREFIX) and (force or path.stat().st_mtime < cutoff)
+        ]
+        for path in stale:
+            shutil.rmtree(path, ignore_errors=True)
+        return len(stale)
+
+    def _publish(self, temp_dir: Path, name: str, metadata: dict) -> ModelInfo:
+        """Renames the finished temporary folder to the first free name, retrying if another save wins."""
+        number = 1
+        while True:
+            candidate = _numbered_name(name, number)
+            target = self.root / candidate
+            number += 1
+            if target.exists():
+                continue
+            _write_metadata(temp_dir, {**metadata, "name": candidate})
+            try:
+                os.rename(temp_dir, target)
+            except OSError:
+                if target.exists():  # another save took the name between the check and the rename
+                    continue
+                raise
+            return _read_info(target)
+
+    def _model_folders(self) -> builtins.list[Path]:
+        """Real folders directly inside root, skipping hidden and temporary ones and symlinks that may point out."""
+        if not self.root.is_dir():
+            return []
+        return [
+            path for path in self.root.iterdir()
+            if path.is_dir() and not path.is_symlink() and not path.name.startswith(".")
+        ]
+
+    def _existing_path(self, name: str) -> Path:
+        """The folder of model `name`, found among the listed folders so no name (e.g. "../x") can leave root."""
+        for path in self._model_folders():
+            if path.name == name:
+                return path
+        raise ModelNotFoundError(f"There is no saved model named {name!r} in {self.root}; pick one from the list.")
+
+    def _check_writable(self) -> None:
+        """Refuses changes to the bundled models."""
+        if self.read_only:
+            raise RegistryError("bundled models are read-only; they cannot be saved to, renamed or deleted.")
+
+
+def _is_name_char(char: str) -> bool:
+    """Letters, digits and combining marks of any script (so Hindi or Thai names survive), plus - _ ."""
+    return unicodedata.category(char)[0] in "LMN" or char in _SAFE_PUNCTUATION
+
+
+def _default_name(metadata: dict) -> str:
+    """A name such as "article-lstm-20250101-120000" from the preset used, or "model-..." without one."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    return f"{metadata.get('preset') or 'model'}-{stamp}"
+
+
+def _numbered_name(name: str, number: int) -> str:
+    """`name` for number 1, else `name-2`, `name-3`... shortened to fit the length limit."""
+    if number == 1:
+        return name
+    suffix = f"-{number}"
+    return name[: MAX_NAME_LENGTH - len(suffix)].rstrip(".-") + suffix
+
+
+def _read_info(path: Path) -> ModelInfo:
+    """Reads one model folder, describing what is wrong instead of raising."""
+    metadata_path = path / METADATA_FILE
+    try:
+        metadata = json.loads(metadata_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return ModelInfo(path.name, path, {}, broken=f"{METADATA_FILE} is missing")
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        return ModelInfo(path.name, path, {}, broken=f"{METADATA_FILE} is not valid JSON: {error}")
+    except OSError as error:
+        return ModelInfo(path.name, path, {}, broken=f"{METADATA_FILE} cannot be read: {error}")
+    if not isinstance(metadata, dict):
+        return ModelInfo(path.name, path, {}, broken=f"{METADATA_FILE} does not hold a JSON object")
+    if not (path / MODEL_FILE).is_file():
+        return ModelInfo(path.name, path, metadata, broken=f"{MODEL_FILE} is missing")
+    return ModelInfo(path.name, path, metadata)
+
+
+def _write_metadata(folder: Path, metadata: dict) -> None:
+    """Writes metadata.json via a synced temporary file and an atomic replace, so it is never half-written."""
+    temp_path = folder / f"{METADATA_FILE}.tmp"
+    with temp_path.open("w", encoding="utf-8") as file:
+        json.dump(metadata, file, ensure_ascii=False, indent=2, default=_to_json)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(temp_path, folder / METADATA_FILE)
+
+
+def _to_json(value: Any) -> Any:
+    """Converts numpy scalars and arrays (common in metrics) to plain Python for JSON."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} values cannot be saved in {METADATA_FILE}")
+
+
+def _versions() -> dict[str, str | None]:
+    """Library versions saved with each model, to explain a model that later fails to load."""
+    import keras
+    import numpy
+
+    tensorflow_version = None
+    if importlib.util.find_spec("tensorflow") is not None:
+        import tensorflow
+
+        tensorflow_version = tensorflow.__version__
+    return {
+        "python": platform.python_version(),
+        "tensorflow": tensorflow_version,
+        "keras": keras.__version__,
+        "numpy": numpy.__version__,
+    }
+
+
+def _register_text_functions() -> None:
+    """Imports core.text, whose registered `standardize` saved text models refer to, before loading one."""
+    if importlib.util.find_spec("core.text") is not None:
+        import core.text  # noqa: F401  (import registers the function with Keras)
