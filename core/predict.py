@@ -1,0 +1,75 @@
+"""Fast predictions from a trained model: about a millisecond per text instead of `model.predict`'s ~50 ms.
+
+`model.predict` builds a data pipeline on every call; a `tf.function` traced once with a string input
+signature skips all of that, and its concrete function is safe to call from many threads at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from core.errors import RegistryError
+from core.registry import ModelRegistry
+
+# Texts longer than this are cut before prediction: sequence models read only the first tokens anyway,
+# and a 1,000,000-character paste should not stall a shared server.
+MAX_TEXT_CHARACTERS = 20_000
+_BATCH = 2048
+
+
+class Prediction(NamedTuple):
+    label: str
+    probabilities: dict[str, float]
+
+
+class Predictor:
+    """Wraps an end-to-end Keras model (raw strings in, softmax out) with its class names."""
+
+    def __init__(self, model: keras.Model, classes: Sequence[str]) -> None:
+        self.model = model
+        self.classes = tuple(classes)
+        serve = tf.function(
+            lambda texts: model(tf.reshape(texts, (-1, 1)), training=False),
+            input_signature=[tf.TensorSpec([None], tf.string)],
+        )
+        # Traced now, so the first user's keystroke does not pay for it.
+        self._serve = serve.get_concrete_function()
+
+    @classmethod
+    def load(cls, model_dir: str | Path) -> Predictor:
+        """Load a saved model directory (model.keras + metadata.json) in Keras safe mode.
+
+        Raises:
+            ModelNotFoundError: the directory does not exist.
+            RegistryError: the model or its metadata cannot be read.
+        """
+        model_dir = Path(model_dir)
+        registry = ModelRegistry(model_dir.parent, read_only=True)
+        info = registry.get(model_dir.name)
+        if info.broken:
+            raise RegistryError(f"The model {info.name!r} is broken: {info.broken}")
+        return cls(registry.load_model(model_dir.name), info.metadata["classes"])
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Class probabilities, shape (len(texts), len(classes)), in `classes` order."""
+        clipped = [str(text)[:MAX_TEXT_CHARACTERS] for text in texts]
+        if not clipped:
+            return np.zeros((0, len(self.classes)), dtype=np.float32)
+        chunks = [
+            self._serve(tf.constant(clipped[start : start + _BATCH], dtype=tf.string)).numpy()
+            for start in range(0, len(clipped), _BATCH)
+        ]
+        return np.concatenate(chunks).astype(np.float32)
+
+    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+        """The most likely label and every class's probability, for each text."""
+        return [
+            Prediction(self.classes[int(row.argmax())], dict(zip(self.classes, map(float, row))))
+            for row in self.predict_proba(texts)
+        ]
