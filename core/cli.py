@@ -1,0 +1,221 @@
+"""Command-line interface: train, predict, evaluate and list models without the browser.
+
+Progress goes to stderr; with --json the last line of stdout is one JSON object. Bad input ends with exit
+code 2 and one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+# TensorFlow's C++ start-up chatter would bury the progress lines on stderr.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from core.errors import StudioError  # noqa: E402
+
+EXIT_BAD_INPUT = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        result = args.command(args)
+    except StudioError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m core", description="Sentiment Studio from the command line.")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    train = commands.add_parser("train", help="train a model on a labeled CSV and save it")
+    train.add_argument("data", help="labeled CSV (text and label columns)")
+    train.add_argument("--test-file", help="separate labeled CSV to evaluate on (else --test-split of the data)")
+    train.add_argument("--text-column")
+    train.add_argument("--label-column")
+    train.add_argument("--preset", default="default", help="default, article-lstm or article-mlp")
+    train.add_argument("--family", help="mlp, lstm, gru or cnn")
+    train.add_argument("--layers", type=_layer_sizes, help="hidden layer sizes, e.g. 64,128")
+    train.add_argument("--epochs", type=int)
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--learning-rate", type=float)
+    train.add_argument("--validation-split", type=float)
+    train.add_argument("--test-split", type=float)
+    train.add_argument("--seed", type=int)
+    train.add_argument("--name", help="name to save the model under")
+    train.add_argument("--models-dir", type=Path, help="folder of saved models (default: models/)")
+    train.set_defaults(command=_train)
+
+    predict = commands.add_parser("predict", help="predict the sentiment of texts with a saved model")
+    predict.add_argument("model_dir", type=Path)
+    predict.add_argument("texts", nargs="+", metavar="TEXT")
+    predict.set_defaults(command=_predict)
+
+    evaluate = commands.add_parser("evaluate", help="score a saved model on a labeled CSV")
+    evaluate.add_argument("model_dir", type=Path)
+    evaluate.add_argument("test_file")
+    evaluate.set_defaults(command=_evaluate)
+
+    listing = commands.add_parser("list", help="list saved models")
+    listing.add_argument("--models-dir", type=Path)
+    listing.set_defaults(command=_list)
+
+    for command in (train, predict, evaluate, listing):
+        command.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    return parser
+
+
+def _import_tensorflow_quietly() -> None:
+    """Import TensorFlow with file descriptor 2 muted: its C++ start-up lines bypass Python's logging.
+
+    Keeps stderr to our progress lines and, on bad input, the one-line error.
+    """
+    if "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _layer_sizes(value: str) -> list[int]:
+    try:
+        return [int(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"layer sizes must be whole numbers separated by commas, not {value!r}")
+
+
+def _train(args: argparse.Namespace) -> dict[str, Any]:
+    from core.config import preset
+    from core.data import Split, load_dataset, load_test_dataset, split_dataset
+
+    # Everything a user can get wrong is checked before TensorFlow's slow import.
+    config = preset(args.preset).replace(**_overrides(args))
+    columns = {"text_column": args.text_column, "label_column": args.label_column}
+    dataset = load_dataset(args.data, **columns)
+    _progress(f"loaded {len(dataset)} rows from {args.data} ({dataset.report.encoding}); classes: {', '.join(dataset.classes)}")
+    test_fraction = 0.0 if args.test_file else config.test_split
+    split = split_dataset(dataset, validation_fraction=config.validation_split, test_fraction=test_fraction, seed=config.seed)
+    if args.test_file:
+        split = Split(split.train, split.validation, load_test_dataset(args.test_file, classes=dataset.classes, **columns))
+    _import_tensorflow_quietly()
+    from core.experiment import finish_run, models_dir
+    from core.registry import ModelRegistry
+    from core.training import TrainingJob
+
+    registry = ModelRegistry(args.models_dir or models_dir())
+    job = TrainingJob(config, split.train, split.validation).start()
+    _follow(job)
+    info, evaluation = finish_run(job, split, registry, name=args.name)
+    _progress(f"saved {info.path} - test accuracy {evaluation.accuracy:.4f}, macro-F1 {evaluation.macro_f1:.4f}")
+    return {
+        "model_dir": str(info.path),
+        "name": info.name,
+        "test_accuracy": evaluation.accuracy,
+        "macro_f1": evaluation.macro_f1,
+        "epochs_run": job.epochs_run,
+        "train_seconds": round(job.train_seconds, 3),
+        "device": job.device,
+        "rows": info.metadata["data"]["rows"],
+    }
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    flags = {
+        "family": args.family, "layer_sizes": args.layers, "epochs": args.epochs, "batch_size": args.batch_size,
+        "learning_rate": args.learning_rate, "validation_split": args.validation_split,
+        "test_split": args.test_split, "seed": args.seed,
+    }
+    return {name: value for name, value in flags.items() if value is not None}
+
+
+def _follow(job: Any) -> None:
+    """Print each epoch's log line to stderr as it lands; raise the job's error if it failed."""
+    from core.errors import TrainingError
+    from core.training import JobStatus
+
+    printed = 0
+    while True:
+        snapshot = job.snapshot()
+        for line in snapshot.log_lines[printed:]:
+            _progress(line)
+        printed = len(snapshot.log_lines)
+        if snapshot.done:
+            break
+        time.sleep(0.2)
+    if snapshot.status == JobStatus.FAILED:
+        raise TrainingError(snapshot.error or "training failed")
+
+
+def _predict(args: argparse.Namespace) -> dict[str, Any]:
+    _import_tensorflow_quietly()
+    from core.predict import Predictor
+
+    predictor = Predictor.load(args.model_dir)
+    started = time.perf_counter()
+    predictions = predictor.predict(args.texts)
+    seconds = time.perf_counter() - started
+    for text, prediction in zip(args.texts, predictions):
+        print(f"{prediction.label}\t{prediction.probabilities[prediction.label]:.3f}\t{text}")
+    return {
+        "predictions": [
+            {"text": text, "label": prediction.label, "probabilities": prediction.probabilities}
+            for text, prediction in zip(args.texts, predictions)
+        ],
+        "predict_seconds": round(seconds, 6),
+    }
+
+
+def _evaluate(args: argparse.Namespace) -> dict[str, Any]:
+    from core.data import load_test_dataset
+    from core.evaluate import evaluate
+
+    _import_tensorflow_quietly()
+    from core.predict import Predictor
+
+    predictor = Predictor.load(args.model_dir)
+    evaluation = evaluate(predictor, load_test_dataset(args.test_file, classes=predictor.classes))
+    print(f"accuracy {evaluation.accuracy:.4f}  macro-F1 {evaluation.macro_f1:.4f}")
+    for metrics in evaluation.per_class:
+        print(f"  {metrics.label}: precision {metrics.precision:.3f} recall {metrics.recall:.3f} f1 {metrics.f1:.3f} ({metrics.support})")
+    result = evaluation.to_dict()
+    result["misclassified"] = result["misclassified"][:20]
+    return result
+
+
+def _list(args: argparse.Namespace) -> dict[str, Any]:
+    from core.experiment import models_dir
+    from core.registry import ModelRegistry
+
+    models = ModelRegistry(args.models_dir or models_dir()).list()
+    rows = []
+    for info in models:
+        accuracy = (info.metadata.get("metrics") or {}).get("accuracy")
+        rows.append({"name": info.name, "path": str(info.path), "preset": info.metadata.get("preset"),
+                     "accuracy": accuracy, "created": info.metadata.get("created"), "broken": info.broken})
+        status = f"BROKEN: {info.broken}" if info.broken else f"accuracy {accuracy:.4f}" if accuracy is not None else ""
+        print(f"{info.name}\t{info.metadata.get('preset') or ''}\t{status}")
+    return {"models": rows}
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)

@@ -1,0 +1,58 @@
+"""The one place that turns a finished training job into an evaluated, saved model.
+
+The Train page (through the workspace) and the CLI both end a run here, so a model saved from either
+carries the same metadata.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from core.data import Split
+from core.evaluate import Evaluation, evaluate
+from core.predict import Predictor
+from core.registry import ModelInfo, ModelRegistry
+from core.training import TrainingJob
+
+# Misclassified examples kept in metadata.json for the Evaluate page; more would bloat every listing.
+MAX_SAVED_MISTAKES = 500
+
+
+def models_dir() -> Path:
+    """Where models are saved: $STUDIO_MODELS_DIR, or the repository's models/ folder."""
+    return Path(os.environ.get("STUDIO_MODELS_DIR") or Path(__file__).resolve().parent.parent / "models")
+
+
+def finish_run(job: TrainingJob, split: Split, registry: ModelRegistry, name: str | None = None) -> tuple[ModelInfo, Evaluation]:
+    """Evaluate the job's model on the test set (the validation set when there is none) and save it."""
+    held_out = split.test if len(split.test) else split.validation
+    evaluation = evaluate(Predictor(job.model, job.classes), held_out)
+    info = registry.save(job.model, run_metadata(job, split, evaluation), name=name)
+    return info, evaluation
+
+
+def run_metadata(job: TrainingJob, split: Split, evaluation: Evaluation) -> dict[str, Any]:
+    """What reproducing and comparing the run needs: config, classes, metrics, history and the data used."""
+    report = split.train.report
+    metrics = evaluation.to_dict()
+    metrics["misclassified"] = metrics["misclassified"][:MAX_SAVED_MISTAKES]
+    return {
+        "preset": job.config.preset,
+        "config": job.config.to_dict(),
+        "classes": list(job.classes),
+        "metrics": metrics,
+        "evaluated_on": "test" if len(split.test) else "validation",
+        "history": job.snapshot().epoch_history,
+        "epochs_run": job.epochs_run,
+        "stopped_by_user": job.stop_requested,
+        "train_seconds": round(job.train_seconds, 3),
+        "device": job.device,
+        "data": {
+            "source": report.source if report else None,
+            "fingerprint": split.train.fingerprint(),
+            "rows": {"train": len(split.train), "validation": len(split.validation), "test": len(split.test)},
+            "class_counts": split.train.class_counts(),
+        },
+    }
