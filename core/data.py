@@ -1,0 +1,867 @@
+"""Loads a user's CSV/TSV of texts and labels into a clean `Dataset`, and splits it for training.
+
+Every way a file can be unusable ends in one `DataError` subclass whose message names the file and says what to do.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import itertools
+import math
+import os
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import BinaryIO
+
+import charset_normalizer
+import numpy as np
+
+from core.errors import (
+    ClassError,
+    ColumnError,
+    ConfigError,
+    CsvFormatError,
+    DataError,
+    EmptyFileError,
+    EncodingError,
+    FileTooLargeError,
+    NotTextError,
+    TooFewRowsError,
+)
+
+DEFAULT_MAX_BYTES = 200 * 1024 * 1024
+MIN_ROWS = 10
+MAX_CLASSES = 50
+
+_DELIMITERS = (",", "\t", ";", "|")
+_DELIMITER_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "vertical bar"}
+_SNIFF_CHARS = 64 * 1024
+# csv.Sniffer's regular expressions take seconds on 64 KB full of stray quotes; its hint needs far less.
+_SNIFFER_CHARS = 4 * 1024
+# Enough bytes to judge an encoding by; checking all of a 200 MB file would be slow and no more telling.
+_ENCODING_SAMPLE_BYTES = 1024 * 1024
+_TEXT_HINTS = frozenset({"text", "review", "sentence", "content", "comment", "tweet", "body", "message", "document"})
+_LABEL_HINTS = frozenset({"label", "sentiment", "class", "target", "rating", "stars", "polarity", "category"})
+
+# Checked before decoding: such files decode "successfully" as cp1252 into garbage.
+_MAGIC_NUMBERS = (
+    (b"PK\x03\x04", "an Excel workbook or a zip archive"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Excel (.xls) workbook"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"%PDF", "a PDF document"),
+    (b"\x1f\x8b", "a gzip archive"),
+)
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+_SAVE_AS_CSV = "open it in a spreadsheet and save it as CSV UTF-8 (File > Save As > CSV UTF-8), then load that"
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What the loader found and changed, so the Data page can show it and the user can trust the numbers."""
+
+    source: str  # file name shown to the user
+    encoding: str  # e.g. "utf-8", "utf-8-sig", "utf-16", "gb18030", "cp1252"
+    delimiter: str  # ",", "\t", ";", "|"
+    columns: list[str]
+    text_column: str
+    label_column: str
+    rows_read: int
+    rows_kept: int
+    dropped_missing: int  # empty/missing text or label
+    dropped_duplicates: int  # exact duplicate (text, label) rows removed
+    dropped_conflicting: int  # rows whose text appears with different labels
+    label_merges: dict[str, list[str]]  # kept label -> variants merged into it
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Texts with one string label each; immutable so a split or a saved fingerprint can never drift."""
+
+    texts: tuple[str, ...]
+    labels: tuple[str, ...]
+    report: LoadReport | None = None
+
+    def __post_init__(self) -> None:
+        """Accepts any sequences but stores tuples, so equal data compares and hashes the same.
+
+        Raises:
+            ValueError: texts and labels differ in length.
+        """
+        object.__setattr__(self, "texts", tuple(self.texts))
+        object.__setattr__(self, "labels", tuple(self.labels))
+        if len(self.texts) != len(self.labels):
+            raise ValueError(
+                f"Dataset needs one label per text, got {len(self.texts)} texts and {len(self.labels)} labels."
+            )
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    @cached_property
+    def classes(self) -> tuple[str, ...]:
+        """The distinct labels, sorted; numerically when all are numbers so "10" follows "9"."""
+        return tuple(sorted(set(self.labels), key=_label_sort_key(self.labels)))
+
+    def class_counts(self) -> dict[str, int]:
+        """Rows per class, in `classes` order."""
+        counts = Counter(self.labels)
+        return {label: counts[label] for label in self.classes}
+
+    def fingerprint(self) -> str:
+        """A sha256 hex digest of texts and labels in order, saved with a model to tell which data trained it."""
+        digest = hashlib.sha256()
+        for text, label in zip(self.texts, self.labels):
+            # Separators outside normal text keep ("ab", "c") and ("a", "bc") apart.
+            digest.update(text.encode("utf-8", "surrogatepass") + b"\x1f" + label.encode("utf-8") + b"\x1e")
+        return digest.hexdigest()
+
+    def subset(self, indices: Sequence[int] | np.ndarray) -> Dataset:
+        """The rows at `indices`, in that order, keeping the load report of the whole file."""
+        positions = [int(index) for index in indices]
+        return Dataset(
+            tuple(self.texts[i] for i in positions), tuple(self.labels[i] for i in positions), self.report
+        )
+
+
+@dataclass(frozen=True)
+class Split:
+    """Disjoint train, validation and test parts of one dataset."""
+
+    train: Dataset
+    validation: Dataset
+    test: Dataset
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """What a loaded file must satisfy: a training file needs more than a test file."""
+
+    min_rows: int
+    min_per_class: int
+    min_classes: int
+    known_classes: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class _Table:
+    """A parsed file: header names and rows of strings, all as long as the header."""
+
+    encoding: str
+    delimiter: str
+    header: list[str]
+    rows: list[list[str]]
+
+    def column(self, name: str) -> list[str]:
+        position = self.header.index(name)
+        return [row[position] for row in self.rows]
+
+
+def load_dataset(
+    source: str | os.PathLike | bytes | BinaryIO,
+    *,
+    name: str | None = None,
+    text_column: str | None = None,
+    label_column: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    min_rows: int = MIN_ROWS,
+) -> Dataset:
+    """Reads a training file: detects encoding, delimiter and columns, cleans labels, drops unusable rows.
+
+    Args:
+        source: a path, raw bytes, or a file-like object (a Streamlit UploadedFile or BytesIO).
+        name: the file name to show in messages; defaults to the path's or upload's name.
+        text_column: the text column's name; inferred when None.
+        label_column: the label column's name; inferred when None.
+        max_bytes: files larger than this are refused before they are read.
+        min_rows: the fewest usable rows accepted.
+
+    Returns:
+        The cleaned dataset, with a `LoadReport` of what was found and dropped.
+
+    Raises:
+        DataError: a subclass naming the file and the problem; no other exception escapes for bad input.
+    """
+    rules = _Rules(min_rows=min_rows, min_per_class=2, min_classes=2)
+    return _load(source, name, text_column, label_column, max_bytes, rules)
+
+
+def load_test_dataset(
+    source: str | os.PathLike | bytes | BinaryIO,
+    *,
+    classes: Sequence[str],
+    text_column: str | None = None,
+    label_column: str | None = None,
+    name: str | None = None,
+) -> Dataset:
+    """Reads a separate test file for a model trained on `classes`; any row counts, but no unknown label.
+
+    Labels differing only in case or number format ("Positive", "1.0") are mapped onto the known classes.
+
+    Raises:
+        ClassError: the file has labels not among `classes`; the message lists them and the known ones.
+        DataError: any other problem with the file, as for `load_dataset`.
+    """
+    rules = _Rules(min_rows=1, min_per_class=1, min_classes=1, known_classes=tuple(classes))
+    return _load(source, name, text_column, label_column, DEFAULT_MAX_BYTES, rules)
+
+
+def split_dataset(dataset: Dataset, *, validation_fraction: float, test_fraction: float, seed: int) -> Split:
+    """Splits each class separately so every part keeps the class balance; the same seed gives the same split.
+
+    Each class keeps at least one training row; rows within each part stay in file order.
+
+    Raises:
+        ConfigError: a fraction is outside [0, 0.5], or together they leave under 10% for training.
+    """
+    _check_fraction("validation_fraction", validation_fraction)
+    _check_fraction("test_fraction", test_fraction)
+    if validation_fraction + test_fraction >= 0.9:
+        raise ConfigError(
+            f"validation_fraction ({validation_fraction}) plus test_fraction ({test_fraction}) must be under 0.9 "
+            "so that some data is left to train on: lower one of them."
+        )
+    rng = np.random.default_rng(seed)
+    labels = np.array(dataset.labels, dtype=object)
+    parts: dict[str, list[int]] = {"train": [], "validation": [], "test": []}
+    for label in dataset.classes:
+        rows = rng.permutation(np.flatnonzero(labels == label))
+        n_validation, n_test = _holdout_sizes(len(rows), validation_fraction, test_fraction)
+        parts["validation"].extend(rows[:n_validation])
+        parts["test"].extend(rows[n_validation : n_validation + n_test])
+        parts["train"].extend(rows[n_validation + n_test :])
+    return Split(**{part: dataset.subset(sorted(rows)) for part, rows in parts.items()})
+
+
+def _check_fraction(setting: str, value: float) -> None:
+    """Raises ConfigError unless value is a number in [0, 0.5] (NaN fails the comparison too)."""
+    if not 0 <= value <= 0.5:
+        raise ConfigError(f"{setting} must be between 0 and 0.5, got {value}: choose a smaller fraction.")
+
+
+def _holdout_sizes(n_rows: int, validation_fraction: float, test_fraction: float) -> tuple[int, int]:
+    """Validation and test row counts for one class, rounded half up, leaving at least one row to train on."""
+    n_validation = math.floor(n_rows * validation_fraction + 0.5)
+    n_test = math.floor(n_rows * test_fraction + 0.5)
+    while n_validation + n_test > n_rows - 1 and n_validation + n_test > 0:
+        if n_validation >= n_test:
+            n_validation -= 1
+        else:
+            n_test -= 1
+    return n_validation, n_test
+
+
+def _load(
+    source: str | os.PathLike | bytes | BinaryIO,
+    name: str | None,
+    text_column: str | None,
+    label_column: str | None,
+    max_bytes: int,
+    rules: _Rules,
+) -> Dataset:
+    """The pipeline both public loaders share: bytes -> text -> table -> columns -> cleaned rows -> checks."""
+    data, display_name = _read_source(source, name, max_bytes)
+    table = _parse_table(data, display_name)
+    text_name, label_name = _choose_columns(table, display_name, text_column, label_column, rules.known_classes)
+    cleaned = _clean(table.column(text_name), table.column(label_name), rules.known_classes)
+    report = LoadReport(
+        source=display_name,
+        encoding=table.encoding,
+        delimiter=table.delimiter,
+        columns=list(table.header),
+        text_column=text_name,
+        label_column=label_name,
+        rows_read=len(table.rows),
+        rows_kept=len(cleaned.texts),
+        dropped_missing=cleaned.dropped_missing,
+        dropped_duplicates=cleaned.dropped_duplicates,
+        dropped_conflicting=cleaned.dropped_conflicting,
+        label_merges=cleaned.label_merges,
+    )
+    dataset = Dataset(tuple(cleaned.texts), tuple(cleaned.labels), report)
+    _check_dataset(dataset, rules)
+    return dataset
+
+
+# --- reading bytes ------------------------------------------------------------------------------------------------
+
+
+def _read_source(source: str | os.PathLike | bytes | BinaryIO, name: str | None, max_bytes: int) -> tuple[bytes, str]:
+    """Returns the raw bytes and the name to show, refusing files over max_bytes before reading them whole.
+
+    Raises:
+        FileTooLargeError: the file is larger than max_bytes.
+        DataError: the path cannot be read, or the source is of an unsupported type.
+    """
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        display_name = name or "uploaded data"
+        data = bytes(source)
+    elif isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        display_name = name or path.name
+        data = _read_path(path, display_name, max_bytes)
+    elif hasattr(source, "getvalue") or hasattr(source, "read"):
+        display_name = name or Path(str(getattr(source, "name", "") or "uploaded file")).name
+        data = _read_file_object(source, display_name, max_bytes)
+    else:
+        raise DataError(
+            f"Cannot read data from a {type(source).__name__}: give a file path, bytes or an uploaded file."
+        )
+    _check_size(len(data), max_bytes, display_name)
+    return data, display_name
+
+
+def _read_path(path: Path, display_name: str, max_bytes: int) -> bytes:
+    try:
+        _check_size(path.stat().st_size, max_bytes, display_name)
+        return path.read_bytes()
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise DataError(
+            f"Cannot read '{display_name}' ({reason}): check that the file exists and can be opened."
+        ) from error
+
+
+def _read_file_object(source: BinaryIO, display_name: str, max_bytes: int) -> bytes:
+    """Reads an upload or stream; `.getvalue()` first, since an UploadedFile read once before is at its end."""
+    size = getattr(source, "size", None)
+    if isinstance(size, int):
+        _check_size(size, max_bytes, display_name)
+    try:
+        data = source.getvalue() if hasattr(source, "getvalue") else source.read(max_bytes + 1)
+    except (OSError, ValueError) as error:
+        raise DataError(f"Cannot read '{display_name}' ({error}): try uploading the file again.") from error
+    # A file opened in text mode hands back str; its characters are what the user meant, so keep them.
+    return data.encode("utf-8") if isinstance(data, str) else bytes(data)
+
+
+def _check_size(size: int, max_bytes: int, display_name: str) -> None:
+    if size > max_bytes:
+        raise FileTooLargeError(
+            f"'{display_name}' is {_format_size(size)}, over the {_format_size(max_bytes)} limit: "
+            "load a smaller file, for example a sample of its rows."
+        )
+
+
+def _format_size(n_bytes: int) -> str:
+    if n_bytes < 1024:
+        return f"{n_bytes:,} bytes"
+    if n_bytes < 1024 * 1024:
+        return f"{n_bytes / 1024:.1f} KB"
+    return f"{n_bytes / (1024 * 1024):.1f} MB"
+
+
+# --- decoding -----------------------------------------------------------------------------------------------------
+
+
+def _decode(data: bytes, display_name: str) -> tuple[str, str]:
+    """Returns the text and the encoding used; refuses binary files and bytes no encoding reads cleanly.
+
+    Order: byte-order marks, strict UTF-8, GB18030 when the result reads as Chinese, then cp1252 when the result
+    reads as Western text. charset-normalizer only vetoes GB18030 for Korean or Japanese bytes: its guesses on
+    short files are too often wrong to decode by, and a refusal is better than silently garbled text.
+
+    Raises:
+        EmptyFileError, NotTextError, EncodingError.
+    """
+    if not data:
+        raise EmptyFileError(
+            f"'{display_name}' is empty (0 bytes): choose a CSV file with a header row and labelled rows."
+        )
+    _refuse_binary(data, display_name)
+    encoding = _detect_encoding(data, display_name)
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as error:
+        raise _encoding_error(data, error, encoding, display_name) from error
+    if "\x00" in text:
+        offset = text.index("\x00")
+        raise NotTextError(
+            f"'{display_name}' contains NUL characters (first on line {text.count(chr(10), 0, offset) + 1}), "
+            f"so it looks like a binary file rather than text: {_SAVE_AS_CSV}."
+        )
+    return text, encoding
+
+
+def _refuse_binary(data: bytes, display_name: str) -> None:
+    for magic, kind in _MAGIC_NUMBERS:
+        if data.startswith(magic):
+            raise NotTextError(f"'{display_name}' looks like {kind}, not a text file: {_SAVE_AS_CSV}.")
+
+
+def _detect_encoding(data: bytes, display_name: str) -> str:
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return encoding
+    bomless_utf16 = _bomless_utf16(data)
+    if bomless_utf16:
+        return bomless_utf16
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as error:
+        utf8_error = error
+    sample = data[:_ENCODING_SAMPLE_BYTES]
+    guess = charset_normalizer.from_bytes(sample).best()
+    # Korean and Japanese legacy bytes also decode as common Chinese characters; only a detector tells them apart.
+    other_east_asian = guess is not None and guess.language in ("Korean", "Japanese")
+    if not other_east_asian and _reads_as_chinese(sample) and _decodes(data, "gb18030"):
+        return "gb18030"
+    if not _looks_like_broken_utf8(sample) and _reads_as_western(sample) and _decodes(data, "cp1252"):
+        return "cp1252"
+    raise _encoding_error(data, utf8_error, "utf-8", display_name)
+
+
+def _bomless_utf16(data: bytes) -> str | None:
+    """Spots UTF-16 without a byte-order mark: mostly-ASCII text then has a NUL in every other byte."""
+    sample = data[:4096]
+    if len(sample) < 4:
+        return None
+    even_nuls, odd_nuls = sample[0::2].count(0), sample[1::2].count(0)
+    half = len(sample) // 2
+    if odd_nuls > 0.4 * half and even_nuls < 0.05 * half:
+        return "utf-16-le"
+    if even_nuls > 0.4 * half and odd_nuls < 0.05 * half:
+        return "utf-16-be"
+    return None
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        return False
+    return True
+
+
+def _reads_as_chinese(sample: bytes) -> bool:
+    """True when GB18030 decoding gives common (GB2312) characters, not rare ones from misread Latin bytes."""
+    text = sample.decode("gb18030", errors="ignore")
+    non_ascii = [char for char in text if ord(char) > 127]
+    if not non_ascii:
+        return False
+    common = sum(1 for char in non_ascii if _encodes(char, "gb2312"))
+    return common >= 0.9 * len(non_ascii)
+
+
+def _encodes(char: str, encoding: str) -> bool:
+    try:
+        char.encode(encoding)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _looks_like_broken_utf8(sample: bytes) -> bool:
+    """True when the bytes are mostly valid UTF-8 with a few bad ones: reading them as cp1252 would garble."""
+    decoded = sample.decode("utf-8", errors="replace")
+    invalid = decoded.count("\ufffd")
+    valid_multibyte = sum(1 for char in decoded if ord(char) > 127) - invalid
+    return valid_multibyte > invalid
+
+
+def _reads_as_western(sample: bytes) -> bool:
+    """True when non-ASCII bytes mostly stand alone (an accent within a word), as in Western European text.
+
+    Legacy Cyrillic, Greek or East Asian encodings use runs of high bytes, which cp1252 would turn into nonsense.
+    """
+    high = [index for index, byte in enumerate(sample) if byte > 127]
+    high_set = set(high)
+    in_runs = sum(1 for index in high if index - 1 in high_set or index + 1 in high_set)
+    return in_runs <= 0.5 * len(high)
+
+
+def _encoding_error(data: bytes, error: UnicodeDecodeError, encoding: str, display_name: str) -> EncodingError:
+    line = data[: error.start].decode(encoding, errors="replace").count("\n") + 1
+    return EncodingError(
+        f"'{display_name}' cannot be read as {encoding} or any other supported encoding: "
+        f"byte 0x{data[error.start]:02X} at byte offset {error.start:,} (line {line:,}) is not valid; "
+        "open it in a text editor or spreadsheet and save it as UTF-8 (CSV UTF-8)."
+    )
+
+
+# --- parsing ------------------------------------------------------------------------------------------------------
+
+
+def _parse_table(data: bytes, display_name: str) -> _Table:
+    """Decodes the bytes and parses them as a delimited table with a header row.
+
+    Raises:
+        EmptyFileError: no bytes, only whitespace, or a header without rows.
+        NotTextError, EncodingError, CsvFormatError, ColumnError (a single column).
+    """
+    text, encoding = _decode(data, display_name)
+    if not text.strip():
+        raise EmptyFileError(f"'{display_name}' holds only blank lines: add a header row and labelled rows.")
+    delimiter = _sniff_delimiter(text)
+    records = _read_records(text, delimiter, display_name)
+    if not records:
+        raise EmptyFileError(f"'{display_name}' holds only empty fields: add a header row and labelled rows.")
+    header = _header_names(records[0][1])
+    if len(header) < 2:
+        raise ColumnError(
+            f"'{display_name}' has only one column ('{header[0]}'), but Sentiment Studio needs a text column and a "
+            "label column: put them side by side, separated by commas, tabs, semicolons or |."
+        )
+    rows = [_fit_row(fields, len(header), line, delimiter, display_name) for line, fields in records[1:]]
+    if not rows:
+        raise EmptyFileError(
+            f"'{display_name}' has a header row ({', '.join(header)}) but no data rows: add rows of texts and labels."
+        )
+    return _Table(encoding, delimiter, header, rows)
+
+
+def _sniff_delimiter(text: str) -> str:
+    """Picks the delimiter that splits the header and most sample rows into the same number (>= 2) of fields.
+
+    csv.Sniffer's answer is taken when it is as consistent as the best; it is not trusted alone because free text
+    full of commas or semicolons fools it.
+    """
+    sample = text[:_SNIFF_CHARS]
+    truncated = len(text) > len(sample)
+    scores = {delimiter: _consistency(sample, delimiter, truncated) for delimiter in _DELIMITERS}
+    best = max(_DELIMITERS, key=lambda delimiter: scores[delimiter])
+    try:
+        sniffed = csv.Sniffer().sniff(sample[:_SNIFFER_CHARS], delimiters="".join(_DELIMITERS)).delimiter
+    except csv.Error:
+        sniffed = None
+    return sniffed if sniffed in scores and scores[sniffed] == scores[best] else best
+
+
+def _consistency(sample: str, delimiter: str, truncated: bool) -> tuple[float, int]:
+    """(share of rows as wide as the header, header width); (0, 1) when the header does not split at all."""
+    try:
+        records = [row for row in csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter) if row]
+    except csv.Error:
+        return (0.0, 1)
+    if truncated and len(records) > 1:
+        records = records[:-1]  # the sample may end mid-row
+    width = len(records[0]) if records else 1
+    if width < 2:
+        return (0.0, 1)
+    rows = records[1:] or records
+    return (sum(1 for row in rows if len(row) == width) / len(rows), width)
+
+
+def _read_records(text: str, delimiter: str, display_name: str) -> list[tuple[int, list[str]]]:
+    """Every non-blank record with the line it starts on, so errors can point at the right line.
+
+    Raises:
+        CsvFormatError: a quote is never closed, or a field is over csv's 131,072-character limit (which in
+            practice means the same).
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    records = []
+    start_line = 1
+    try:
+        for fields in reader:
+            if any(field.strip() for field in fields):
+                records.append((start_line, fields))
+            start_line = reader.line_num + 1
+    except csv.Error as error:
+        raise _unclosed_quote_error(display_name, start_line, f" ({error})") from error
+    if records:
+        _check_last_record_closed(text, delimiter, start_of_last=records[-1][0], display_name=display_name)
+    return records
+
+
+def _check_last_record_closed(text: str, delimiter: str, start_of_last: int, display_name: str) -> None:
+    """The lenient reader silently ends an unclosed quote at the end of the file; re-read the last record strictly."""
+    tail = "".join(itertools.islice(io.StringIO(text, newline=""), start_of_last - 1, None))
+    try:
+        for _ in csv.reader(io.StringIO(tail, newline=""), delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as error:
+        if "unexpected end of data" in str(error):
+            raise _unclosed_quote_error(display_name, start_of_last, "") from error
+
+
+def _unclosed_quote_error(display_name: str, line: int, detail: str) -> CsvFormatError:
+    return CsvFormatError(
+        f"'{display_name}' has a quote opened on line {line:,} that is never closed{detail}: close the quote or remove "
+        "it, or save the file again from a spreadsheet."
+    )
+
+
+def _header_names(fields: list[str]) -> list[str]:
+    """Header names stripped of spaces and stray BOMs, blanks named by position, repeats numbered like pandas does."""
+    names: list[str] = []
+    for position, field in enumerate(fields, start=1):
+        base = field.strip().lstrip("\ufeff") or f"column {position}"
+        candidate, repeat = base, 0
+        while candidate in names:
+            repeat += 1
+            candidate = f"{base}.{repeat}"
+        names.append(candidate)
+    return names
+
+
+def _fit_row(fields: list[str], width: int, line: int, delimiter: str, display_name: str) -> list[str]:
+    """Returns the row as wide as the header; extra empty trailing fields (a trailing delimiter) are dropped.
+
+    Raises:
+        CsvFormatError: the row has a different number of fields than the header.
+    """
+    if len(fields) > width and not any(field.strip() for field in fields[width:]):
+        fields = fields[:width]
+    if len(fields) != width:
+        raise CsvFormatError(
+            f"Line {line:,} of '{display_name}' has {len(fields)} fields but the header has {width}: put double quotes "
+            f"around any text that contains a {_DELIMITER_NAMES[delimiter]} or a line break, or save the file again "
+            "from a spreadsheet."
+        )
+    return fields
+
+
+# --- choosing columns ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _ColumnProfile:
+    """What column inference needs to know about one column."""
+
+    name: str
+    distinct: int  # distinct non-empty values, ignoring case and spaces
+    filled: int  # non-empty values
+    average_length: float
+    numeric: bool  # every non-empty value is a number
+    known_share: float  # share of non-empty values that are known classes (test files only)
+
+    def name_matches(self, hints: frozenset[str]) -> bool:
+        words = self.name.casefold().replace("-", "_").replace(" ", "_").split("_")
+        return any(word in hints for word in words)
+
+    def could_be_labels(self) -> bool:
+        """Few repeated values: at most MAX_CLASSES and at most half as many as rows (or mostly known classes)."""
+        if self.known_share >= 0.5:
+            return True
+        return self.distinct <= MAX_CLASSES and self.distinct <= max(2, self.filled // 2)
+
+
+def _profile(name: str, values: list[str], known_classes: tuple[str, ...] | None) -> _ColumnProfile:
+    filled = [value.strip() for value in values if value.strip()]
+    known = {_label_key(label) for label in known_classes or ()}
+    return _ColumnProfile(
+        name=name,
+        distinct=len({_label_key(value) for value in filled}),
+        filled=len(filled),
+        average_length=sum(map(len, filled)) / len(filled) if filled else 0.0,
+        numeric=bool(filled) and all(_as_number(value) is not None for value in filled),
+        known_share=sum(1 for value in filled if _label_key(value) in known) / len(filled) if known and filled else 0.0,
+    )
+
+
+def _choose_columns(
+    table: _Table,
+    display_name: str,
+    text_column: str | None,
+    label_column: str | None,
+    known_classes: tuple[str, ...] | None,
+) -> tuple[str, str]:
+    """Returns (text column, label column): the names given, else inferred from the values.
+
+    Text is the non-numeric column with the longest average value (a hinted name wins a tie); labels are a column
+    with few repeated values, preferring names like "label" or "sentiment", then the fewest distinct values.
+
+    Raises:
+        ColumnError: a named column does not exist, both names are the same, or no column can serve.
+    """
+    for given in (text_column, label_column):
+        if given is not None and given not in table.header:
+            raise ColumnError(
+                f"'{display_name}' has no column named '{given}'; its columns are {_quoted(table.header)}: "
+                "pick one of those."
+            )
+    if text_column is not None and text_column == label_column:
+        raise ColumnError(
+            f"'{display_name}': the text column and the label column are both '{text_column}': "
+            "choose two different columns."
+        )
+    profiles = {name: _profile(name, table.column(name), known_classes) for name in table.header}
+    text_name = text_column or _infer_text_column(profiles, exclude=label_column, display_name=display_name)
+    label_name = label_column or _infer_label_column(profiles, exclude=text_name, display_name=display_name)
+    return text_name, label_name
+
+
+def _infer_text_column(profiles: dict[str, _ColumnProfile], exclude: str | None, display_name: str) -> str:
+    candidates = [p for p in profiles.values() if p.name != exclude and p.filled and not p.numeric]
+    if not candidates:
+        raise ColumnError(
+            f"'{display_name}' has no column of text (columns: {_quoted(list(profiles))}): add a column of texts, "
+            "or name it with the text column setting."
+        )
+    return max(candidates, key=lambda p: (p.average_length, p.name_matches(_TEXT_HINTS))).name
+
+
+def _infer_label_column(profiles: dict[str, _ColumnProfile], exclude: str, display_name: str) -> str:
+    others = [p for p in profiles.values() if p.name != exclude]
+    candidates = [p for p in others if p.could_be_labels()]
+    if not candidates:
+        described = "; ".join(f"'{p.name}' has {p.distinct:,} different values" for p in others)
+        raise ColumnError(
+            f"'{display_name}' has no column that looks like labels ({described}), so the label column looks like "
+            f"free text: name the label column, or use a column with a few repeated values such as positive/negative "
+            f"(at most {MAX_CLASSES})."
+        )
+    return max(
+        candidates,
+        key=lambda p: (p.known_share, p.name_matches(_LABEL_HINTS), p.filled > 0, p.distinct >= 2, -p.distinct),
+    ).name
+
+
+def _quoted(names: Sequence[str]) -> str:
+    return ", ".join(f"'{name}'" for name in names)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+# --- cleaning rows ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Cleaned:
+    texts: list[str]
+    labels: list[str]
+    dropped_missing: int
+    dropped_duplicates: int
+    dropped_conflicting: int
+    label_merges: dict[str, list[str]]
+
+
+def _clean(texts: list[str], raw_labels: list[str], known_classes: tuple[str, ...] | None) -> _Cleaned:
+    """Drops rows without text or label, unifies label spellings, drops duplicates and contradictory texts.
+
+    Texts lose surrounding spaces, so "great film " and "great film" count as the same text.
+    """
+    filled = [(text.strip(), label) for text, label in zip(texts, raw_labels) if text.strip() and label.strip()]
+    labels, merges = _normalize_labels([label for _, label in filled], known_classes)
+    pairs = list(zip((text for text, _ in filled), labels))
+    unique = list(dict.fromkeys(pairs))
+    labels_by_text: dict[str, set[str]] = defaultdict(set)
+    for text, label in unique:
+        labels_by_text[text].add(label)
+    kept = [(text, label) for text, label in unique if len(labels_by_text[text]) == 1]
+    return _Cleaned(
+        texts=[text for text, _ in kept],
+        labels=[label for _, label in kept],
+        dropped_missing=len(texts) - len(filled),
+        dropped_duplicates=len(pairs) - len(unique),
+        dropped_conflicting=len(unique) - len(kept),
+        label_merges=merges,
+    )
+
+
+def _normalize_labels(
+    raw_labels: list[str], known_classes: tuple[str, ...] | None
+) -> tuple[list[str], dict[str, list[str]]]:
+    """Strips labels, writes numbers one way ("1.0" -> "1"), and merges case variants into the commonest spelling.
+
+    A test file's variants merge into the known class spelling instead. Returns the labels and, for each kept
+    label, the raw variants that became it.
+    """
+    stripped = [label.strip() for label in raw_labels]
+    if stripped and all(_as_number(label) is not None for label in stripped):
+        stripped = [_number_text(label) for label in stripped]
+    spellings: dict[str, Counter[str]] = defaultdict(Counter)
+    for label in stripped:
+        spellings[label.casefold()][label] += 1
+    chosen = {key: counts.most_common(1)[0][0] for key, counts in spellings.items()}
+    chosen.update({_label_key(known): known for known in known_classes or () if _label_key(known) in chosen})
+    labels = [chosen[label.casefold()] for label in stripped]
+    merges: dict[str, set[str]] = defaultdict(set)
+    for raw, label in zip(raw_labels, labels):
+        if raw != label:
+            merges[label].add(raw)
+    return labels, {label: sorted(variants) for label, variants in sorted(merges.items())}
+
+
+def _label_key(label: str) -> str:
+    """How two spellings of one label compare: by number if numeric, else ignoring case and surrounding spaces."""
+    label = label.strip()
+    return _number_text(label) if _as_number(label) is not None else label.casefold()
+
+
+def _as_number(value: str) -> float | None:
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _number_text(value: str) -> str:
+    number = float(value)
+    return str(int(number)) if number.is_integer() else repr(number)
+
+
+def _label_sort_key(labels: Sequence[str]) -> Callable[[str], object]:
+    """Sorts numerically when every label is a number, else as text."""
+    if labels and all(_as_number(label) is not None for label in set(labels)):
+        return lambda label: (float(label), label)
+    return lambda label: label
+
+
+# --- final checks -------------------------------------------------------------------------------------------------
+
+
+def _check_dataset(dataset: Dataset, rules: _Rules) -> None:
+    """Refuses data that cannot train or test a model; every message says which rows or labels to add.
+
+    Raises:
+        ClassError: too many classes, too few classes, a class too small, or labels a test file should not have.
+        TooFewRowsError: fewer than rules.min_rows usable rows.
+    """
+    report = dataset.report
+    counts = dataset.class_counts()
+    where = f"column '{report.label_column}' of '{report.source}'"
+    if len(counts) > MAX_CLASSES:
+        raise ClassError(
+            f"{where} has {len(counts):,} different labels, which looks like free text; at most {MAX_CLASSES} classes "
+            "are supported: choose a label column with a few repeated values such as positive/negative."
+        )
+    if rules.known_classes is not None:
+        _check_known_classes(counts, rules.known_classes, where)
+    if len(dataset) < rules.min_rows:
+        raise TooFewRowsError(
+            f"'{report.source}' has only {_plural(len(dataset), 'usable row')} out of {report.rows_read:,} "
+            f"({_dropped_summary(report)}), but at least {rules.min_rows:,} are needed: add more labelled rows."
+        )
+    if len(counts) < rules.min_classes:
+        only = next(iter(counts))
+        raise ClassError(
+            f"Every usable row in {where} has the label '{only}': add rows with at least one other label, "
+            "since a model learns by telling classes apart."
+        )
+    small = {label: count for label, count in counts.items() if count < rules.min_per_class}
+    if small:
+        listed = ", ".join(f"'{label}' has {_plural(count, 'row')}" for label, count in small.items())
+        raise ClassError(
+            f"In {where}, {listed}, but each class needs at least {rules.min_per_class}: add more rows with "
+            "that label or remove it."
+        )
+
+
+def _check_known_classes(counts: dict[str, int], known_classes: tuple[str, ...], where: str) -> None:
+    unknown = {label: count for label, count in counts.items() if label not in known_classes}
+    if unknown:
+        listed = ", ".join(f"'{label}' ({_plural(count, 'row')})" for label, count in unknown.items())
+        raise ClassError(
+            f"{where[0].upper()}{where[1:]} has labels the model was not trained on: {listed}; it knows "
+            f"{_quoted(known_classes)}: remove those rows or train a model that has those classes."
+        )
+
+
+def _dropped_summary(report: LoadReport) -> str:
+    return (
+        f"dropped {report.dropped_missing:,} with empty text or label, {report.dropped_duplicates:,} duplicates and "
+        f"{report.dropped_conflicting:,} with contradicting labels"
+    )
