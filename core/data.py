@@ -62,6 +62,10 @@ _MAGIC_NUMBERS = (
 _BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
 _SAVE_AS_CSV = "open it in a spreadsheet and save it as CSV UTF-8 (File > Save As > CSV UTF-8), then load that"
 
+# csv refuses fields over 131,072 characters, but one long review in a cell is legitimate data and the file size
+# limit already bounds it; 2**31 - 1 fits the C long csv stores the limit in on every platform.
+csv.field_size_limit(2**31 - 1)
+
 
 @dataclass(frozen=True)
 class LoadReport:
@@ -479,10 +483,12 @@ def _reads_as_western(sample: bytes) -> bool:
 
 
 def _encoding_error(data: bytes, error: UnicodeDecodeError, encoding: str, display_name: str) -> EncodingError:
-    line = data[: error.start].decode(encoding, errors="replace").count("\n") + 1
+    # utf-8-sig reports positions after the byte-order mark it stripped; count from the start of the file.
+    offset = error.start + len(data) - len(error.object)
+    line = data[:offset].decode(encoding, errors="replace").count("\n") + 1
     return EncodingError(
         f"'{display_name}' cannot be read as {encoding} or any other supported encoding: "
-        f"byte 0x{data[error.start]:02X} at byte offset {error.start:,} (line {line:,}) is not valid; "
+        f"byte 0x{data[offset]:02X} at byte offset {offset:,} (line {line:,}) is not valid; "
         "open it in a text editor or spreadsheet and save it as UTF-8 (CSV UTF-8)."
     )
 
@@ -554,8 +560,7 @@ def _read_records(text: str, delimiter: str, display_name: str) -> list[tuple[in
     """Every non-blank record with the line it starts on, so errors can point at the right line.
 
     Raises:
-        CsvFormatError: a quote is never closed, or a field is over csv's 131,072-character limit (which in
-            practice means the same).
+        CsvFormatError: a quote is never closed.
     """
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     records = []
@@ -667,8 +672,9 @@ def _choose_columns(
 ) -> tuple[str, str]:
     """Returns (text column, label column): the names given, else inferred from the values.
 
-    Text is the non-numeric column with the longest average value (a hinted name wins a tie); labels are a column
-    with few repeated values, preferring names like "label" or "sentiment", then the fewest distinct values.
+    Text is the non-numeric column (or a numeric one named e.g. "text") with the longest average value (a hinted
+    name wins a tie); labels are a column with few repeated values, preferring names like "label" or "sentiment",
+    then the fewest distinct values.
 
     Raises:
         ColumnError: a named column does not exist, both names are the same, or no column can serve.
@@ -691,7 +697,11 @@ def _choose_columns(
 
 
 def _infer_text_column(profiles: dict[str, _ColumnProfile], exclude: str | None, display_name: str) -> str:
-    candidates = [p for p in profiles.values() if p.name != exclude and p.filled and not p.numeric]
+    # Numbers are ids or ratings, unless the column's whole name says it holds texts (a file of numeric texts).
+    candidates = [
+        p for p in profiles.values()
+        if p.name != exclude and p.filled and (not p.numeric or p.name.strip().casefold() in _TEXT_HINTS)
+    ]
     if not candidates:
         raise ColumnError(
             f"'{display_name}' has no column of text (columns: {_quoted(list(profiles))}): add a column of texts, "

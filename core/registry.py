@@ -16,6 +16,7 @@ import shutil
 import time
 import unicodedata
 import uuid
+import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -270,6 +271,9 @@ def _read_info(path: Path) -> ModelInfo:
         return ModelInfo(path.name, path, {}, broken=f"{METADATA_FILE} does not hold a JSON object")
     if not (path / MODEL_FILE).is_file():
         return ModelInfo(path.name, path, metadata, broken=f"{MODEL_FILE} is missing")
+    # A .keras file is a zip with its directory at the end: a cut-off copy fails this check, which reads only the tail.
+    if not zipfile.is_zipfile(path / MODEL_FILE):
+        return ModelInfo(path.name, path, metadata, broken=f"{MODEL_FILE} is damaged or incomplete")
     return ModelInfo(path.name, path, metadata)
 
 
