@@ -1,0 +1,467 @@
+"""One browser session's work: its data, split, training job, active model and last evaluation.
+
+A plain object the pages read and change, so every rule about what happens when lives here and can be
+tested without a browser. Each session owns one; `close()` stops its training when the session ends.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import pandas as pd
+
+from core import data as data_module
+from core.config import TrainConfig
+from core.data import Dataset, Split, load_dataset, load_test_dataset, split_dataset
+from core.errors import ColumnError, ConfigError, EmptyFileError, RegistryError, TrainingError
+from core.evaluate import ClassMetrics, Evaluation, evaluate
+from core.experiment import finish_run, models_dir
+from core.predict import Prediction, Predictor
+from core.registry import MODEL_FILE, ModelInfo, ModelRegistry, sanitize_name
+from core.samples import DEFAULT_SAMPLE, load_sample
+from core.training import TrainingJob
+
+# Streamlit keeps a disconnected session for 120 s (server.disconnectedSessionTTL) so a browser can
+# reconnect to it; training survives a dropped connection until a little after that.
+RELEASE_GRACE_SECONDS = 150.0
+# Characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_TEXT_COLUMN_HINTS = ("text", "review", "sentence", "content", "comment", "tweet", "body", "message")
+
+
+@dataclass(frozen=True)
+class ActiveModel:
+    """The model predictions come from: its registry entry and a ready predictor."""
+
+    info: ModelInfo
+    predictor: Predictor
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+
+@dataclass(frozen=True)
+class EvaluationResult:
+    """An evaluation and what it was measured on, e.g. "test" (32 rows) or an uploaded file's name."""
+
+    evaluation: Evaluation
+    source: str
+    rows: int
+
+
+@dataclass(frozen=True)
+class _Upload:
+    """The bytes and name of the uploaded training file, kept to reload it with other columns."""
+
+    content: bytes
+    name: str
+
+
+class Workspace:
+    """Everything one browser session has loaded, trained and chosen."""
+
+    def __init__(self, models_root: str | Path | None = None) -> None:
+        """Args:
+        models_root: Folder of saved models; None means `core.experiment.models_dir()` at each use.
+        """
+        self.id = uuid.uuid4().hex
+        self.language = "en"
+        self.dataset: Dataset | None = None
+        # Goes up with every dataset loaded, so widgets about the old one (column choices) start afresh.
+        self.dataset_version = 0
+        self.test_dataset: Dataset | None = None
+        self.split: Split | None = None
+        self.job: TrainingJob | None = None
+        self.last_run: EvaluationResult | None = None
+        self.last_run_info: ModelInfo | None = None
+        self.active: ActiveModel | None = None
+        self.evaluation: EvaluationResult | None = None
+        self._models_root = Path(models_root) if models_root is not None else None
+        self._upload: _Upload | None = None
+        self._release_timer: threading.Timer | None = None
+        self._lock = threading.Lock()
+
+    # --- data ----------------------------------------------------------------------------------------------------
+    @property
+    def registry(self) -> ModelRegistry:
+        return ModelRegistry(self._models_root or models_dir())
+
+    @property
+    def can_change_columns(self) -> bool:
+        """Columns can be re-chosen for an uploaded file; the bundled samples have just text and label."""
+        return self._upload is not None
+
+    def load_upload(self, file: BinaryIO | bytes, text_column: str | None = None,
+                    label_column: str | None = None, name: str | None = None) -> Dataset:
+        """Loads an uploaded training file; on any error the dataset loaded before stays.
+
+        Raises:
+            DataError: the file cannot be used; the message says why and what to do.
+        """
+        content = file if isinstance(file, bytes) else _read_bytes(file)
+        upload = _Upload(content, name or getattr(file, "name", None) or "uploaded file")
+        dataset = load_dataset(upload.content, name=upload.name, text_column=text_column, label_column=label_column)
+        self._upload = upload
+        self._use_dataset(dataset)
+        return dataset
+
+    def reload_columns(self, text_column: str, label_column: str) -> Dataset:
+        """Reads the uploaded file again with the columns the user chose.
+
+        Raises:
+            DataError: no file was uploaded, or the chosen columns cannot be used.
+        """
+        if self._upload is None:
+            raise ColumnError("Only an uploaded file can be read with other columns: upload a CSV file first.")
+        return self.load_upload(self._upload.content, text_column, label_column, name=self._upload.name)
+
+    def load_sample(self, name: str = DEFAULT_SAMPLE) -> Dataset:
+        """Loads a bundled sample as the training data.
+
+        Raises:
+            DataError: there is no sample by that name.
+        """
+        dataset = load_sample(name)
+        self._upload = None
+        self._use_dataset(dataset)
+        return dataset
+
+    def load_test_upload(self, file: BinaryIO | bytes) -> Dataset:
+        """Loads a separate test file for the current training data, used instead of a random test split.
+
+        Raises:
+            DataError: no training data yet, or the file is unusable or has labels the data lacks.
+        """
+        if self.dataset is None:
+            raise EmptyFileError("Load training data first; a test file is checked against its labels.")
+        self.test_dataset = load_test_dataset(file, classes=self.dataset.classes, name=getattr(file, "name", None))
+        return self.test_dataset
+
+    def clear_test_dataset(self) -> None:
+        self.test_dataset = None
+
+    def _use_dataset(self, dataset: Dataset) -> None:
+        """A new training set makes the old split and test file meaningless (its labels may differ)."""
+        self.dataset = dataset
+        self.dataset_version += 1
+        self.test_dataset = None
+        self.split = None
+
+    # --- training ------------------------------------------------------------------------------------------------
+    @property
+    def training(self) -> bool:
+        """True while a job is queued, running or saving its model."""
+        return self.job is not None and not self.job.snapshot().done
+
+    def start_training(self, config: TrainConfig, name: str | None = None) -> TrainingJob:
+        """Splits the data and starts a background job that evaluates, saves and activates the model.
+
+        Args:
+            config: The validated training settings.
+            name: The name to save the model under; None picks one from the preset and the time.
+
+        Raises:
+            TrainingError: no data is loaded, or a job is still running.
+            InvalidModelNameError: the name has nothing usable in it (checked now, not after training).
+            ConfigError: the splits leave too little to train on.
+        """
+        if self.dataset is None:
+            raise TrainingError("Load training data on the Data page (or the sample) before training.")
+        if self.training:
+            raise TrainingError("A training run is still going: wait for it or stop it before starting another.")
+        if name:
+            sanitize_name(name)
+        split = self._split(config)
+        registry = self.registry
+        self.split = split
+        self.last_run = self.last_run_info = None
+        self.job = TrainingJob(
+            config, split.train, split.validation,
+            on_done=lambda job: self._finish_run(job, split, registry, name or None),
+        ).start()
+        return self.job
+
+    def stop_training(self) -> None:
+        if self.job is not None:
+            self.job.stop()
+
+    def _split(self, config: TrainConfig) -> Split:
+        """A stratified split; with a test file, only validation is held out and the file is the test set."""
+        test_fraction = 0.0 if self.test_dataset is not None else config.test_split
+        split = split_dataset(self.dataset, validation_fraction=config.validation_split,
+                              test_fraction=test_fraction, seed=config.seed)
+        if self.test_dataset is not None:
+            split = Split(split.train, split.validation, self.test_dataset)
+        return split
+
+    def _finish_run(self, job: TrainingJob, split: Split, registry: ModelRegistry, name: str | None) -> None:
+        """Runs in the job's thread: evaluate and save, then make the new model the active one."""
+        info, evaluation = finish_run(job, split, registry, name)
+        held_out = split.test if len(split.test) else split.validation
+        result = EvaluationResult(evaluation, info.metadata.get("evaluated_on", "test"), len(held_out))
+        with self._lock:
+            self.last_run, self.last_run_info = result, info
+            self.active = ActiveModel(info, Predictor(job.model, job.classes))
+            self.evaluation = result
+
+    # --- models --------------------------------------------------------------------------------------------------
+    def models(self) -> list[ModelInfo]:
+        """Saved models, newest first, broken ones included with their reason."""
+        return self.registry.list()
+
+    def activate_model(self, name: str) -> ActiveModel:
+        """Loads a saved model for prediction and shows its saved evaluation.
+
+        Raises:
+            ModelNotFoundError: no model has that name.
+            RegistryError: the model is broken or cannot be loaded.
+        """
+        info = self.registry.get(name)
+        if info.broken:
+            raise RegistryError(f"The model {name!r} cannot be used: {info.broken}. Delete it or retrain it.")
+        active = ActiveModel(info, Predictor.load(info.path))
+        with self._lock:
+            self.active = active
+            self.evaluation = saved_evaluation(info)
+        return active
+
+    def rename_model(self, old: str, new: str) -> ModelInfo:
+        """Renames a saved model, keeping it active if it was.
+
+        Raises:
+            ModelNotFoundError, InvalidModelNameError, RegistryError: as `ModelRegistry.rename`.
+        """
+        info = self.registry.rename(old, new)
+        with self._lock:
+            if self.active is not None and self.active.name == old:
+                self.active = ActiveModel(info, self.active.predictor)
+        return info
+
+    def delete_model(self, name: str) -> None:
+        """Deletes a saved model; if it was active, no model is active afterwards.
+
+        Raises:
+            ModelNotFoundError, RegistryError: as `ModelRegistry.delete`.
+        """
+        self.registry.delete(name)
+        with self._lock:
+            if self.active is not None and self.active.name == name:
+                self.active = None
+                self.evaluation = None
+
+    def model_file(self, name: str) -> Path:
+        """The model.keras file of a saved model, for downloading.
+
+        Raises:
+            ModelNotFoundError: no model has that name.
+        """
+        return self.registry.get(name).path / MODEL_FILE
+
+    # --- prediction and evaluation -------------------------------------------------------------------------------
+    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+        """Predictions of the active model.
+
+        Raises:
+            RegistryError: no model is active.
+        """
+        return self._predictor().predict(texts)
+
+    def predict_file(self, file: BinaryIO | bytes, text_column: str | None = None) -> pd.DataFrame:
+        """Predicts every text of an uploaded file: text, predicted label, confidence and one column per class.
+
+        Raises:
+            RegistryError: no model is active.
+            DataError: the file cannot be read or has no text column.
+        """
+        predictor = self._predictor()
+        texts = read_texts(file, text_column=text_column, name=getattr(file, "name", None))
+        probabilities = predictor.predict_proba(texts)
+        frame = pd.DataFrame({"text": texts})
+        frame["predicted"] = [predictor.classes[index] for index in probabilities.argmax(axis=1)]
+        frame["confidence"] = probabilities.max(axis=1)
+        for position, label in enumerate(predictor.classes):
+            frame[f"p_{label}"] = probabilities[:, position]
+        return frame
+
+    def evaluate_upload(self, file: BinaryIO | bytes) -> EvaluationResult:
+        """Evaluates the active model on an uploaded labelled file and shows that evaluation.
+
+        Raises:
+            RegistryError: no model is active.
+            DataError: the file is unusable or has labels the model does not know.
+        """
+        predictor = self._predictor()
+        dataset = load_test_dataset(file, classes=predictor.classes, name=getattr(file, "name", None))
+        result = EvaluationResult(evaluate(predictor, dataset), dataset.report.source, len(dataset))
+        self.evaluation = result
+        return result
+
+    def _predictor(self) -> Predictor:
+        active = self.active
+        if active is None:
+            raise RegistryError("No model is active: train one, or load a saved one on the Models page.")
+        return active.predictor
+
+    # --- session lifetime ----------------------------------------------------------------------------------------
+    def hold(self) -> None:
+        """The session is (again) connected: cancel a pending `release`."""
+        with self._lock:
+            if self._release_timer is not None:
+                self._release_timer.cancel()
+                self._release_timer = None
+
+    def release(self, grace_seconds: float | None = None) -> None:
+        """The session disconnected: close after `grace_seconds` (default RELEASE_GRACE_SECONDS) unless `hold` is
+        called first, as a reconnecting browser does.
+        """
+        timer = threading.Timer(RELEASE_GRACE_SECONDS if grace_seconds is None else grace_seconds, self.close)
+        timer.daemon = True
+        with self._lock:
+            if self._release_timer is not None:
+                self._release_timer.cancel()
+            self._release_timer = timer
+        timer.start()
+
+    def close(self) -> None:
+        """Stops any training job; called when the browser session ends for good."""
+        self.stop_training()
+
+
+def saved_evaluation(info: ModelInfo) -> EvaluationResult | None:
+    """The evaluation stored in a model's metadata, or None for models saved without one."""
+    metrics = info.metadata.get("metrics")
+    if not metrics:
+        return None
+    evaluation = evaluation_from_dict(metrics)
+    rows = info.metadata.get("data", {}).get("rows", {})
+    source = info.metadata.get("evaluated_on", "test")
+    return EvaluationResult(evaluation, source, int(rows.get(source, sum(map(sum, evaluation.confusion)))))
+
+
+def evaluation_from_dict(values: dict[str, Any]) -> Evaluation:
+    """Rebuilds an `Evaluation` from `Evaluation.to_dict()` output, as saved in metadata.json."""
+    curve = values.get("roc_curve")
+    return Evaluation(
+        accuracy=float(values["accuracy"]),
+        macro_f1=float(values["macro_f1"]),
+        classes=tuple(values["classes"]),
+        per_class=[ClassMetrics(**metrics) for metrics in values["per_class"]],
+        confusion=[list(row) for row in values["confusion"]],
+        roc_auc=values.get("roc_auc"),
+        roc_curve=[tuple(point) for point in curve] if curve else None,
+        misclassified=list(values.get("misclassified", [])),
+    )
+
+
+def parse_layer_sizes(text: str) -> list[int]:
+    """Reads layer sizes typed as "64, 128" (spaces, commas or semicolons between whole numbers).
+
+    Raises:
+        ConfigError: a part is not a whole number, or nothing was typed.
+    """
+    parts = [part for part in text.replace(";", ",").replace(" ", ",").split(",") if part]
+    try:
+        sizes = [int(part) for part in parts]
+    except ValueError:
+        raise ConfigError(
+            f"Layer sizes {text!r} must be whole numbers separated by commas, for example 64, 128."
+        ) from None
+    if not sizes:
+        raise ConfigError("Give at least one layer size, for example 64, or 64, 128 for two layers.")
+    return sizes
+
+
+def read_texts(file: BinaryIO | bytes, *, text_column: str | None = None, name: str | None = None) -> list[str]:
+    """The texts of a file to predict: a one-column file of texts, or the text column of a wider table.
+
+    Decoding (encodings, binary files, size limit) is core.data's, so messages match the Data page's.
+
+    Raises:
+        DataError: the file cannot be read, holds no texts, or `text_column` is not among its columns.
+    """
+    content, display_name = data_module._read_source(file, name, data_module.DEFAULT_MAX_BYTES)
+    text, _ = data_module._decode(content, display_name)
+    try:
+        table = data_module._parse_table(content, display_name)
+        header, rows = table.header, table.rows
+    except ColumnError:  # a single column: every line below the header is one text
+        records = [row for row in csv.reader(io.StringIO(text), delimiter="\x1f") if row]
+        header, rows = [records[0][0].strip() or "text"], [[row[0]] for row in records[1:]]
+    column = _text_column(header, rows, text_column, display_name)
+    texts = [row[column] for row in rows if row[column].strip()]
+    if not texts:
+        raise EmptyFileError(f"'{display_name}' has no texts in column '{header[column]}': add a text per row.")
+    return texts
+
+
+def _text_column(header: list[str], rows: list[list[str]], wanted: str | None, display_name: str) -> int:
+    """Position of the named column, else one named like text, else the one with the longest values."""
+    if wanted is not None:
+        if wanted not in header:
+            raise ColumnError(f"'{display_name}' has no column named '{wanted}'; its columns are {', '.join(header)}.")
+        return header.index(wanted)
+    for position, column in enumerate(header):
+        if any(hint in column.casefold() for hint in _TEXT_COLUMN_HINTS):
+            return position
+    lengths = [sum(len(row[position]) for row in rows) for position in range(len(header))]
+    return lengths.index(max(lengths))
+
+
+def to_safe_csv(frame: pd.DataFrame) -> bytes:
+    """CSV bytes (UTF-8 with BOM, so Excel reads Chinese) with formula-like text cells defused by a leading '."""
+    safe = frame.rename(columns=_defuse).copy()
+    for column in safe.columns:
+        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
+            safe[column] = safe[column].map(_defuse)
+    return safe.to_csv(index=False).encode("utf-8-sig")
+
+
+def _defuse(value: Any) -> Any:
+    return f"'{value}" if isinstance(value, str) and value.startswith(_FORMULA_STARTS) else value
+
+
+def filter_examples(rows: Sequence[dict], *, contains: str = "", true_label: str | None = None) -> list[dict]:
+    """Misclassified examples whose text contains `contains` (ignoring case) and whose true label matches."""
+    needle = contains.casefold().strip()
+    return [
+        row for row in rows
+        if (not needle or needle in str(row["text"]).casefold()) and (true_label is None or row["true"] == true_label)
+    ]
+
+
+def model_rows(infos: Sequence[ModelInfo], active_name: str | None = None) -> list[dict[str, Any]]:
+    """One table row per saved model, for the Models page; broken models carry their reason."""
+    return [_model_row(info, info.name == active_name) for info in infos]
+
+
+def _model_row(info: ModelInfo, active: bool) -> dict[str, Any]:
+    metadata = info.metadata
+    metrics = metadata.get("metrics", {})
+    config = metadata.get("config", {})
+    rows = metadata.get("data", {}).get("rows", {})
+    return {
+        "active": active,
+        "name": info.name,
+        "created": str(metadata.get("created", ""))[:19].replace("T", " "),
+        "preset": metadata.get("preset") or "",
+        "family": config.get("family", ""),
+        "accuracy": metrics.get("accuracy"),
+        "macro_f1": metrics.get("macro_f1"),
+        "rows": sum(rows.values()) if rows else None,
+        "device": metadata.get("device", ""),
+        "problem": info.broken or "",
+    }
+
+
+def _read_bytes(file: BinaryIO) -> bytes:
+    """All bytes of an upload; `getvalue` first, since an UploadedFile read once before is at its end."""
+    data = file.getvalue() if hasattr(file, "getvalue") else file.read()
+    return data.encode("utf-8") if isinstance(data, str) else bytes(data)

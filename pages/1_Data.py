@@ -1,0 +1,156 @@
+"""Data: upload a CSV or pick a sample, then see what was read, what was dropped and what the model will see."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.data import Dataset
+from core.samples import sample_names
+from core.text import tokenize
+from core.workspace import Workspace
+from pages import _ui
+from pages._ui import t
+
+PREVIEW_ROWS = 500
+TOKEN_EXAMPLES = 6
+# Largest class this many times the smallest: accuracy alone starts to mislead.
+IMBALANCE_RATIO = 5
+_DELIMITER_KEYS = {",": "delimiter_comma", "\t": "delimiter_tab", ";": "delimiter_semicolon", "|": "delimiter_bar"}
+
+
+# Where the training data comes from: an uploaded file or a bundled sample.
+def source_ui(current: Workspace) -> None:
+    upload_tab, sample_tab = st.tabs([t("tab_upload"), t("tab_sample")])
+    with upload_tab:
+        file = st.file_uploader(t("upload_label"), type=["csv", "tsv", "txt"], key="data_upload",
+                                help=t("upload_help"))
+        _ui.handle_upload(file, "data", current.load_upload)
+    with sample_tab:
+        name = _ui.translated_selectbox(t("sample_label"), sample_names(), "data_sample",
+                                        format_func=lambda sample: t(f"sample_{sample}"))
+        if st.button(t("load_sample"), icon=":material/dataset:"):
+            _ui.attempt(lambda: current.load_sample(name))
+
+
+# What the loader found: file, encoding, delimiter, columns and row counts.
+def report_ui(dataset: Dataset) -> None:
+    report = dataset.report
+    st.subheader(t("data_loaded", source=_ui.plain(report.source)))
+    dropped = report.rows_read - report.rows_kept
+    read, kept, removed, classes = st.columns(4)
+    read.metric(t("rows_read"), f"{report.rows_read:,}")
+    kept.metric(t("rows_kept"), f"{report.rows_kept:,}")
+    removed.metric(t("rows_dropped"), f"{dropped:,}")
+    classes.metric(t("classes"), len(dataset.classes))
+    st.caption(t("report_line", encoding=report.encoding,
+                 delimiter=t(_DELIMITER_KEYS.get(report.delimiter, "delimiter_other")),
+                 text_column=_ui.plain(report.text_column), label_column=_ui.plain(report.label_column)))
+
+
+# Which columns hold the text and the label; changing them reads the file again.
+def columns_ui(current: Workspace) -> None:
+    report = current.dataset.report
+    if not current.can_change_columns:
+        return
+    version = current.dataset_version
+    text_box, label_box, apply_box = st.columns([2, 2, 1], vertical_alignment="bottom")
+    text_column = text_box.selectbox(t("text_column"), report.columns, key=f"text_column_{version}",
+                                     index=report.columns.index(report.text_column))
+    label_column = label_box.selectbox(t("label_column"), report.columns, key=f"label_column_{version}",
+                                       index=report.columns.index(report.label_column))
+    unchanged = (text_column, label_column) == (report.text_column, report.label_column)
+    if apply_box.button(t("apply_columns"), disabled=unchanged, key=f"apply_columns_{version}"):
+        if _ui.attempt(lambda: current.reload_columns(text_column, label_column)):
+            st.rerun()
+
+
+# Rows dropped and why, and label spellings merged into one class.
+def cleaning_ui(dataset: Dataset) -> None:
+    report = dataset.report
+    reasons = [
+        t("dropped_missing", count=report.dropped_missing) if report.dropped_missing else None,
+        t("dropped_duplicates", count=report.dropped_duplicates) if report.dropped_duplicates else None,
+        t("dropped_conflicting", count=report.dropped_conflicting) if report.dropped_conflicting else None,
+    ]
+    reasons = [reason for reason in reasons if reason]
+    if reasons:
+        st.info("\n".join(f"- {reason}" for reason in reasons), icon=":material/filter_alt:")
+    if report.label_merges:
+        st.markdown(t("label_merges"))
+        merges = pd.DataFrame({t("kept_label"): list(report.label_merges),
+                               t("merged_variants"): [", ".join(v) for v in report.label_merges.values()]})
+        st.dataframe(merges, hide_index=True)
+
+
+# How many rows each class has.
+def class_balance_ui(dataset: Dataset) -> None:
+    st.subheader(t("class_balance"))
+    counts = dataset.class_counts()
+    st.altair_chart(_ui.bar_chart(counts, value_title=t("rows")), width="stretch")
+    if max(counts.values()) >= IMBALANCE_RATIO * min(counts.values()):
+        st.warning(t("imbalanced"), icon=":material/balance:")
+
+
+# The first rows as read.
+def preview_ui(dataset: Dataset) -> None:
+    st.subheader(t("preview"))
+    shown = min(len(dataset), PREVIEW_ROWS)
+    frame = pd.DataFrame({t("text"): dataset.texts[:shown], t("label"): dataset.labels[:shown]})
+    st.dataframe(frame, hide_index=True, height=300)
+    st.caption(t("preview_caption", shown=shown, total=len(dataset)))
+
+
+# Exactly the tokens the model reads, so Chinese character splitting is visible.
+def tokens_ui(dataset: Dataset) -> None:
+    st.subheader(t("tokens"))
+    st.caption(t("tokens_help"))
+    texts = _spread_examples(dataset, TOKEN_EXAMPLES)
+    tokens = tokenize(texts)
+    frame = pd.DataFrame({"text": texts, "tokens": tokens, "count": [len(row) for row in tokens]})
+    st.dataframe(frame, hide_index=True, column_config={
+        "text": st.column_config.TextColumn(t("text"), width="medium"),
+        "tokens": st.column_config.ListColumn(t("tokens_column"), width="large"),
+        "count": st.column_config.NumberColumn(t("token_count"), width="small"),
+    })
+
+
+def _spread_examples(dataset: Dataset, limit: int) -> list[str]:
+    """Texts evenly spread over the file, so a file of several parts (e.g. English then Chinese) shows each."""
+    step = max(len(dataset) / limit, 1)
+    return [dataset.texts[int(position * step)] for position in range(min(limit, len(dataset)))]
+
+
+# An optional separate test file, used instead of a random test split.
+def test_file_ui(current: Workspace) -> None:
+    with st.expander(t("test_file"), expanded=current.test_dataset is not None):
+        st.caption(t("test_file_help"))
+        file = st.file_uploader(t("test_upload_label"), type=["csv", "tsv", "txt"],
+                                key=f"test_upload_{current.dataset_version}")
+        _ui.handle_upload(file, f"test_{current.dataset_version}", current.load_test_upload)
+        test = current.test_dataset
+        if test is not None:
+            st.success(t("test_file_loaded", source=_ui.plain(test.report.source), rows=len(test)),
+                       icon=":material/check_circle:")
+            if st.button(t("test_file_remove")):
+                current.clear_test_dataset()
+                st.rerun()
+
+
+current = _ui.workspace()
+_ui.page_header("data_title", "data_caption")
+source_ui(current)
+if current.dataset is None:
+    st.info(t("no_data"), icon=":material/info:")
+else:
+    report_ui(current.dataset)
+    columns_ui(current)
+    cleaning_ui(current.dataset)
+    test_file_ui(current)
+    balance, tokens = st.columns(2)
+    with balance:
+        class_balance_ui(current.dataset)
+    with tokens:
+        tokens_ui(current.dataset)
+    preview_ui(current.dataset)
+    st.page_link(_ui.TRAIN, label=t("next_train"), icon=_ui.ICONS[_ui.TRAIN])

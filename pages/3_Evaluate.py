@@ -1,0 +1,139 @@
+"""Evaluate: how good the active model is, where it goes wrong, and how it learned."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from core.evaluate import Evaluation
+from core.workspace import EvaluationResult, Workspace, filter_examples
+from pages import _ui
+from pages._ui import t
+
+ALL = "__all__"
+
+
+# The headline numbers: accuracy, macro-F1, ROC AUC and what they were measured on.
+def headline_ui(result: EvaluationResult) -> None:
+    evaluation = result.evaluation
+    accuracy, macro_f1, auc, rows = st.columns(4)
+    accuracy.metric(t("accuracy"), f"{evaluation.accuracy:.1%}", help=t("accuracy_help"))
+    macro_f1.metric(t("macro_f1"), f"{evaluation.macro_f1:.3f}", help=t("macro_f1_help"))
+    auc.metric(t("roc_auc"), f"{evaluation.roc_auc:.3f}" if evaluation.roc_auc is not None else "–",
+               help=t("roc_auc_help"))
+    rows.metric(t("rows_evaluated"), f"{result.rows:,}")
+    source = t(f"split_{result.source}") if result.source in ("test", "validation") else _ui.plain(result.source)
+    st.caption(t("evaluated_on", source=source))
+
+
+# Precision, recall and F1 for every class.
+def per_class_ui(evaluation: Evaluation) -> None:
+    st.subheader(t("per_class"))
+    frame = pd.DataFrame([vars(metrics) for metrics in evaluation.per_class])
+    score = {"format": "%.3f", "min_value": 0.0, "max_value": 1.0}
+    st.dataframe(frame, hide_index=True, column_config={
+        "label": st.column_config.TextColumn(t("label")),
+        "precision": st.column_config.ProgressColumn(t("precision"), **score),
+        "recall": st.column_config.ProgressColumn(t("recall"), **score),
+        "f1": st.column_config.ProgressColumn("F1", **score),
+        "support": st.column_config.NumberColumn(t("support")),
+    })
+
+
+# Which classes get confused with which: counts, shaded by the share of each true class.
+def confusion_ui(evaluation: Evaluation) -> None:
+    st.subheader(t("confusion"))
+    rows = [
+        {"true": true, "predicted": predicted, "count": count, "share": count / max(sum(row), 1)}
+        for true, row in zip(evaluation.classes, evaluation.confusion)
+        for predicted, count in zip(evaluation.classes, row)
+    ]
+    base = alt.Chart(pd.DataFrame(rows)).encode(
+        x=alt.X("predicted:N", title=t("predicted"), sort=list(evaluation.classes), axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("true:N", title=t("true"), sort=list(evaluation.classes)),
+    )
+    cells = base.mark_rect().encode(
+        color=alt.Color("share:Q", scale=alt.Scale(scheme="blues", domain=[0, 1]), legend=None),
+        tooltip=["true:N", "predicted:N", "count:Q", alt.Tooltip("share:Q", format=".1%")],
+    )
+    counts = base.mark_text(fontSize=15).encode(
+        text="count:Q", color=alt.condition(alt.datum.share > 0.5, alt.value("white"), alt.value("#1e2235")),
+    )
+    size = max(220, 70 * len(evaluation.classes))
+    st.altair_chart((cells + counts).properties(height=size), width="stretch")
+
+
+# ROC curve for two classes.
+def roc_ui(evaluation: Evaluation) -> None:
+    if not evaluation.roc_curve:
+        return
+    st.subheader(t("roc_curve"))
+    curve = pd.DataFrame(evaluation.roc_curve, columns=["fpr", "tpr"])
+    line = alt.Chart(curve).mark_line(interpolate="step-after").encode(
+        x=alt.X("fpr:Q", title=t("fpr")), y=alt.Y("tpr:Q", title=t("tpr")))
+    chance = alt.Chart(pd.DataFrame({"fpr": [0, 1], "tpr": [0, 1]})).mark_line(
+        strokeDash=[4, 4], color="gray").encode(x="fpr:Q", y="tpr:Q")
+    st.altair_chart((line + chance).properties(height=300, title=t("auc_title", auc=evaluation.roc_auc,
+                                                                    positive=evaluation.classes[1])),
+                    width="stretch")
+
+
+# How the model learned, epoch by epoch.
+def history_ui(history: list[dict]) -> None:
+    if not history:
+        return
+    st.subheader(t("training_curves"))
+    _ui.training_charts_ui([], history)
+
+
+# The mistakes, most confident first, with filters.
+def mistakes_ui(evaluation: Evaluation) -> None:
+    st.subheader(t("mistakes"))
+    if not evaluation.misclassified:
+        st.success(t("no_mistakes"), icon=":material/celebration:")
+        return
+    search, true_label = st.columns([3, 1])
+    contains = search.text_input(t("filter_text"), key="mistakes_text", live=True, placeholder=t("filter_placeholder"))
+    with true_label:
+        label = _ui.translated_selectbox(t("filter_true"), [ALL, *evaluation.classes], "mistakes_true",
+                                         format_func=lambda value: t("all_classes") if value == ALL else value)
+    rows = filter_examples(evaluation.misclassified, contains=contains, true_label=None if label == ALL else label)
+    probability = {"format": "percent", "min_value": 0.0, "max_value": 1.0}
+    config = {
+        "text": st.column_config.TextColumn(t("text"), width="large"),
+        "true": st.column_config.TextColumn(t("true")),
+        "predicted": st.column_config.TextColumn(t("predicted")),
+        "confidence": st.column_config.ProgressColumn(t("confidence"), **probability),
+        **{f"p_{c}": st.column_config.NumberColumn(f"P({c})", format="percent") for c in evaluation.classes},
+    }
+    st.dataframe(pd.DataFrame(rows, columns=list(config)), hide_index=True, column_config=config)
+    st.caption(t("mistakes_caption", shown=len(rows), total=len(evaluation.misclassified)))
+
+
+# Evaluate the active model on another labelled file.
+def upload_ui(current: Workspace) -> None:
+    with st.expander(t("evaluate_file")):
+        st.caption(t("evaluate_file_help"))
+        file = st.file_uploader(t("test_upload_label"), type=["csv", "tsv", "txt"], key="evaluate_upload")
+        _ui.handle_upload(file, "evaluate", current.evaluate_upload)
+
+
+current = _ui.workspace()
+_ui.page_header("evaluate_title", "evaluate_caption")
+if _ui.need_model_ui(current.active):
+    st.caption(t("sidebar_active", name=_ui.plain(current.active.name)))
+    upload_ui(current)
+    result = current.evaluation
+    if result is None:
+        st.info(t("no_evaluation"), icon=":material/info:")
+    else:
+        headline_ui(result)
+        left, right = st.columns(2)
+        with left:
+            confusion_ui(result.evaluation)
+        with right:
+            roc_ui(result.evaluation)
+        per_class_ui(result.evaluation)
+        history_ui(current.active.info.metadata.get("history", []))
+        mistakes_ui(result.evaluation)

@@ -1,0 +1,72 @@
+"""Predict: type a text and see the sentiment as you type, or predict a whole file and download the results."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.predict import MAX_TEXT_CHARACTERS
+from core.text import tokenize
+from core.workspace import Workspace, to_safe_csv
+from pages import _ui
+from pages._ui import t
+
+# Pause after typing before predicting: short enough to feel instant, long enough not to rerun per key.
+LIVE_DELAY = "300ms"
+PREVIEW_ROWS = 1000
+RESULTS_KEY = "predict_results"
+
+
+# One text, predicted while the user types (only this part of the page reruns).
+@st.fragment
+def single_ui(current: Workspace) -> None:
+    text = st.text_input(t("predict_input"), key="predict_text", live=LIVE_DELAY, max_chars=MAX_TEXT_CHARACTERS,
+                         placeholder=t("predict_placeholder"), persist_state="session")
+    if not text.strip():
+        st.caption(t("predict_hint"))
+        return
+    prediction = current.predict([text])[0]
+    label, bars = st.columns([1, 3])
+    label.metric(t("predicted_label"), _ui.plain(prediction.label))
+    label.caption(t("confidence_line", confidence=prediction.probabilities[prediction.label]))
+    bars.altair_chart(_ui.bar_chart(prediction.probabilities, value_title=t("probability"), percent=True),
+                      width="stretch")
+    st.caption(t("tokens_seen", tokens=" · ".join(_ui.plain(token) for token in tokenize([text])[0]) or "–"))
+
+
+# A whole file: predictions in a table and as a CSV download.
+def batch_ui(current: Workspace) -> None:
+    st.subheader(t("batch_title"))
+    st.caption(t("batch_help"))
+    model = current.active.name
+    file = st.file_uploader(t("batch_upload"), type=["csv", "tsv", "txt"], key="predict_upload")
+    # Keyed by model too, so choosing another model predicts the same file again.
+    _ui.handle_upload(file, f"predict_{model}", lambda upload: _store(upload, current, model))
+    stored_model, frame = st.session_state.get(RESULTS_KEY, (None, None))
+    if file is None or stored_model != model:
+        return
+    probability = {"format": "percent", "min_value": 0.0, "max_value": 1.0}
+    st.dataframe(frame.head(PREVIEW_ROWS), hide_index=True, column_config={
+        "text": st.column_config.TextColumn(t("text"), width="large"),
+        "predicted": st.column_config.TextColumn(t("predicted")),
+        "confidence": st.column_config.ProgressColumn(t("confidence"), **probability),
+        **{column: st.column_config.NumberColumn(f"P({column[2:]})", format="percent")
+           for column in frame.columns if column.startswith("p_")},
+    })
+    st.caption(t("batch_caption", shown=min(len(frame), PREVIEW_ROWS), total=len(frame)))
+    st.download_button(t("download_csv"), data=lambda: to_safe_csv(frame), file_name="predictions.csv",
+                       mime="text/csv", icon=":material/download:", on_click="ignore")
+
+
+def _store(file: object, current: Workspace, model: str) -> None:
+    st.session_state.pop(RESULTS_KEY, None)  # a failed file must not show the previous file's results
+    st.session_state[RESULTS_KEY] = (model, current.predict_file(file))
+
+
+current = _ui.workspace()
+_ui.page_header("predict_title", "predict_caption")
+if _ui.need_model_ui(current.active):
+    st.caption(t("predict_model", name=_ui.plain(current.active.name),
+                 classes=_ui.plain(", ".join(current.active.predictor.classes))))
+    single_ui(current)
+    st.divider()
+    batch_ui(current)

@@ -1,0 +1,109 @@
+"""Models: every saved model with its scores; load one for predictions, rename, download or delete it."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.errors import StudioError
+from core.registry import ModelInfo
+from core.workspace import Workspace, model_rows
+from pages import _ui
+from pages._ui import t
+
+SELECTED_KEY = "models_selected"
+# A selection to apply on the next run: a widget's value cannot change after it is drawn in this run.
+PENDING_KEY = "models_pending_selection"
+
+
+# The registry as a sortable table, broken models with the reason.
+def table_ui(current: Workspace, infos: list[ModelInfo]) -> None:
+    active = current.active.name if current.active else None
+    frame = pd.DataFrame(model_rows(infos, active))
+    score = {"format": "percent", "min_value": 0.0, "max_value": 1.0}
+    st.dataframe(frame, hide_index=True, column_config={
+        "active": st.column_config.CheckboxColumn(t("active"), width="small"),
+        "name": st.column_config.TextColumn(t("name")),
+        "created": st.column_config.TextColumn(t("created")),
+        "preset": st.column_config.TextColumn(t("preset")),
+        "family": st.column_config.TextColumn(t("family")),
+        "accuracy": st.column_config.ProgressColumn(t("accuracy"), **score),
+        "macro_f1": st.column_config.NumberColumn(t("macro_f1"), format="%.3f"),
+        "rows": st.column_config.NumberColumn(t("rows")),
+        "device": st.column_config.TextColumn(t("device_column")),
+        "problem": st.column_config.TextColumn(t("problem")),
+    })
+    st.caption(t("models_folder", folder=_ui.plain(str(current.registry.root))))
+
+
+# Make a model the active one for Evaluate and Predict.
+def load_ui(current: Workspace, info: ModelInfo) -> None:
+    is_active = current.active is not None and current.active.name == info.name
+    if st.button(t("load_model"), type="primary", icon=":material/play_circle:",
+                 disabled=bool(info.broken) or is_active):
+        if _ui.attempt(lambda: current.activate_model(info.name)):
+            st.rerun()
+    if info.broken:
+        _ui.show_error(t("model_broken", name=info.name, reason=info.broken))
+
+
+# Download the model.keras file.
+def download_ui(current: Workspace, info: ModelInfo) -> None:
+    if info.broken:
+        return
+    model_file = current.model_file(info.name)
+    st.download_button(t("download_model"), data=model_file.read_bytes, file_name=f"{info.name}.keras",
+                       mime="application/octet-stream", icon=":material/download:", on_click="ignore")
+
+
+# Give the model another name (a form, so Enter or the button submits what was typed).
+def rename_ui(current: Workspace, info: ModelInfo) -> None:
+    with st.form(key=f"rename_{info.name}", border=False):
+        new_name = st.text_input(t("new_name"), value=info.name, key=f"rename_text_{info.name}", max_chars=64)
+        if not st.form_submit_button(t("rename")) or new_name.strip() in ("", info.name):
+            return
+    try:
+        renamed = current.rename_model(info.name, new_name)
+    except StudioError as error:
+        _ui.show_error(error)
+    else:
+        st.session_state[PENDING_KEY] = renamed.name
+        st.rerun()
+
+
+# Delete the model, after an explicit confirmation.
+def delete_ui(current: Workspace, info: ModelInfo) -> None:
+    confirmed = st.checkbox(t("delete_confirm", name=_ui.plain(info.name)), key=f"delete_confirm_{info.name}")
+    if st.button(t("delete"), disabled=not confirmed, icon=":material/delete:", key=f"delete_button_{info.name}"):
+        if _ui.attempt(lambda: current.delete_model(info.name)):
+            st.toast(t("deleted", name=_ui.plain(info.name)))
+            st.rerun()
+
+
+# Choose a model, then act on it.
+def actions_ui(current: Workspace, infos: list[ModelInfo]) -> None:
+    names = [info.name for info in infos]
+    wanted = st.session_state.pop(PENDING_KEY, None) or st.session_state.get(SELECTED_KEY)
+    if wanted not in names:
+        wanted = current.active.name if current.active and current.active.name in names else names[0]
+    st.session_state[SELECTED_KEY] = wanted
+    name = st.selectbox(t("choose_model"), names, key=SELECTED_KEY)
+    info = infos[names.index(name)]
+    use, manage = st.columns(2, gap="large")
+    with use:
+        load_ui(current, info)
+        download_ui(current, info)
+    with manage:
+        rename_ui(current, info)
+        delete_ui(current, info)
+
+
+current = _ui.workspace()
+_ui.page_header("models_title", "models_caption")
+infos = current.models()
+if not infos:
+    st.info(t("no_models"), icon=":material/info:")
+    st.page_link(_ui.TRAIN, label=t("go_train"), icon=_ui.ICONS[_ui.TRAIN])
+else:
+    table_ui(current, infos)
+    actions_ui(current, infos)

@@ -1,0 +1,292 @@
+"""UI pieces every page shares: the session's workspace, translated strings, messages, uploads and charts.
+
+The leading underscore keeps this file out of the page list; pages import it as `pages._ui`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from core.errors import StudioError
+from core.i18n import LANGUAGES, t as translate
+from core.training import device_description
+from core.workspace import Workspace
+
+WORKSPACE_KEY = "workspace"
+LANGUAGE_KEY = "language"
+# Seconds between refreshes of a running job's progress; fast enough to feel live, slow enough for 2 cores.
+POLL_SECONDS = 1.0
+# Batch points drawn per chart; longer runs are thinned evenly so the browser stays smooth.
+MAX_CHART_POINTS = 1500
+# (script, title key, icon, url path): the order of the navigation menu.
+PAGES = (
+    ("pages/0_Home.py", "nav_home", ":material/home:", "home"),
+    ("pages/1_Data.py", "nav_data", ":material/table_view:", "data"),
+    ("pages/2_Train.py", "nav_train", ":material/model_training:", "train"),
+    ("pages/3_Evaluate.py", "nav_evaluate", ":material/insights:", "evaluate"),
+    ("pages/4_Predict.py", "nav_predict", ":material/chat:", "predict"),
+    ("pages/5_Models.py", "nav_models", ":material/inventory_2:", "models"),
+)
+HOME, DATA, TRAIN, EVALUATE, PREDICT, MODELS = (page[0] for page in PAGES)
+ICONS = {path: icon for path, _, icon, _ in PAGES}
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~$:])")
+
+
+# --- session ----------------------------------------------------------------------------------------------------
+def workspace() -> Workspace:
+    """This browser session's workspace, created on first use and kept in session state across reruns.
+
+    Session state survives a dropped connection, so training goes on while the browser reconnects; the lease
+    below closes the workspace (stopping its training) once the session has really gone.
+    """
+    if WORKSPACE_KEY not in st.session_state:
+        st.session_state[WORKSPACE_KEY] = Workspace()
+    current = st.session_state[WORKSPACE_KEY]
+    _lease(current.id, current)
+    return current
+
+
+@st.cache_resource(scope="session", on_release=Workspace.release, show_spinner=False)
+def _lease(workspace_id: str, _workspace: Workspace) -> Workspace:
+    """Session-scoped cache entry whose release (on disconnect) schedules `Workspace.close`.
+
+    A reconnecting browser runs the app again, which recreates this entry and cancels the pending close.
+    """
+    _workspace.hold()
+    return _workspace
+
+
+@st.cache_resource(show_spinner=False)
+def device() -> str:
+    """Where training runs ("CPU (2 cores)", "1 GPU: ..."); asked once per server."""
+    return device_description()
+
+
+def lang() -> str:
+    return st.session_state.get(LANGUAGE_KEY, "en")
+
+
+def t(key: str, **values: Any) -> str:
+    """The UI string `key` in the session's language."""
+    return translate(key, lang(), **values)
+
+
+# --- plain text and messages ------------------------------------------------------------------------------------
+def plain(text: str) -> str:
+    """Escapes Markdown so user text (file names, labels, typed text) shows exactly as written."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+
+
+def show_error(error: StudioError | str) -> None:
+    """One red box with what went wrong and what to do; never a traceback."""
+    st.error(plain(str(error)), icon=":material/error:")
+
+
+def attempt(action: Callable[[], Any]) -> bool:
+    """Runs a core action, showing a StudioError as a message; True when it succeeded."""
+    try:
+        action()
+    except StudioError as error:
+        show_error(error)
+        return False
+    return True
+
+
+def handle_upload(file: Any, key: str, action: Callable[[Any], Any]) -> None:
+    """Runs `action(file)` once per uploaded file and keeps showing its error until another file comes.
+
+    Widgets rerun the page often; re-reading a large file on every rerun would be slow, and an error that
+    vanished on the next click would be easy to miss.
+    """
+    state_key = f"_upload_{key}"
+    if file is None:
+        st.session_state.pop(state_key, None)
+        return
+    done_id, error = st.session_state.get(state_key, (None, None))
+    if done_id != file.file_id:
+        try:
+            action(file)
+            error = None
+        except StudioError as failure:
+            error = str(failure)
+        st.session_state[state_key] = (file.file_id, error)
+    if error:
+        show_error(error)
+
+
+def translated_selectbox(label: str, options: Sequence[Any], key: str, format_func: Callable[[Any], str],
+                         on_change: Callable[[], None] | None = None, **kwargs: Any) -> Any:
+    """A selectbox with translated option labels; the chosen option is kept in session state under `key`.
+
+    The browser's selectbox reports the label it shows, and after a language switch it can report the old
+    language's label, which matches no option. Each language therefore gets its own widget, all sharing the
+    language-neutral value under `key`, and a label that matches no option is ignored.
+
+    Returns:
+        The chosen option (never a stale label).
+    """
+    widget_key = f"{key}_{lang()}"
+    if st.session_state.get(key) not in options:  # first use, or the options changed (another model's classes)
+        st.session_state[key] = options[0]
+    st.session_state[widget_key] = st.session_state[key]
+
+    def keep_choice() -> None:
+        if st.session_state[widget_key] in options:
+            st.session_state[key] = st.session_state[widget_key]
+            if on_change is not None:
+                on_change()
+
+    # Labels are computed now, in this session's language, not whenever the widget is formatted later.
+    labels = {option: format_func(option) for option in options}
+    st.selectbox(label, options, key=widget_key, format_func=labels.__getitem__, on_change=keep_choice, **kwargs)
+    return st.session_state[key]
+
+
+def page_header(title_key: str, caption_key: str) -> None:
+    st.title(t(title_key))
+    st.caption(t(caption_key))
+
+
+def need_model_ui(active: Any) -> bool:
+    """Tells the user to train or load a model when none is active; True when one is."""
+    if active is not None:
+        return True
+    st.info(t("no_active_model"), icon=":material/info:")
+    left, right = st.columns(2)
+    left.page_link(TRAIN, label=t("go_train"), icon=":material/model_training:")
+    right.page_link(MODELS, label=t("go_models"), icon=":material/inventory_2:")
+    return False
+
+
+# --- navigation and sidebar -------------------------------------------------------------------------------------
+def navigation_pages() -> list[st.Page]:
+    return [
+        st.Page(path, title=t(title_key), icon=icon, url_path=url_path, default=path == HOME)
+        for path, title_key, icon, url_path in PAGES
+    ]
+
+
+# Language switch: the choice is kept for the whole session, on every page.
+def language_ui(current: Workspace) -> None:
+    st.sidebar.radio(
+        "Language / 语言", list(LANGUAGES), key=LANGUAGE_KEY, horizontal=True,
+        format_func=LANGUAGES.get, persist_state="session",
+    )
+    current.language = lang()
+
+
+# Sidebar status: the active model and, live, a running job's progress.
+def sidebar_status_ui(current: Workspace) -> None:
+    with st.sidebar:
+        st.divider()
+        active = current.active
+        st.caption(t("sidebar_active", name=plain(active.name)) if active else t("sidebar_no_model"))
+        _sidebar_job_ui(current)
+
+
+def _sidebar_job_ui(current: Workspace) -> None:
+    polling = current.training
+
+    @st.fragment(run_every=POLL_SECONDS if polling else None)
+    def job_status() -> None:
+        job = current.job
+        if job is None:
+            return
+        snapshot = job.snapshot()
+        if polling and snapshot.done:
+            st.rerun()  # the whole app: pages now show the saved model
+        if not snapshot.done:
+            st.progress(snapshot.progress, text=job_progress_text(snapshot))
+
+    job_status()
+
+
+def job_progress_text(snapshot: Any) -> str:
+    """'Epoch 3/20 · batch 12/40 · 45% · 1m 20s left', or the queue position while waiting."""
+    if snapshot.queue_position is not None:
+        return t("job_queued", position=snapshot.queue_position)
+    parts = [
+        t("job_epoch", epoch=max(snapshot.epoch, 1), epochs=snapshot.epochs),
+        t("job_batch", batch=snapshot.batch, batches=snapshot.batches_per_epoch),
+        f"{snapshot.progress:.0%}",
+    ]
+    if snapshot.eta_seconds is not None:
+        parts.append(t("job_eta", eta=duration(snapshot.eta_seconds)))
+    return " · ".join(parts)
+
+
+def duration(seconds: float) -> str:
+    """'42s', '3m 05s' or '1h 02m'."""
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m {seconds % 60:02d}s"
+    return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"
+
+
+# --- charts -----------------------------------------------------------------------------------------------------
+def training_chart(batch_rows: Sequence[dict], epoch_rows: Sequence[dict], metric: str) -> alt.LayerChart:
+    """Loss or accuracy over fractional epochs: training per batch (thin), per epoch, and validation per epoch."""
+    frames = [
+        _series(_thin(batch_rows), metric, t("series_train_batch")),
+        _series(epoch_rows, metric, t("series_train_epoch")),
+        _series(epoch_rows, f"val_{metric}", t("series_validation")),
+    ]
+    data = pd.concat([frame for frame in frames if not frame.empty] or [_series([], metric, "")])
+    title = t("chart_loss") if metric == "loss" else t("chart_accuracy")
+    # Fixed colours, so training and validation look the same on every chart and page.
+    colors = alt.Scale(domain=[t("series_train_batch"), t("series_train_epoch"), t("series_validation")],
+                       range=["#c7d2fe", "#4f46e5", "#f97316"])
+    base = alt.Chart(data).encode(
+        x=alt.X("epoch:Q", title=t("axis_epoch")),
+        y=alt.Y("value:Q", title=title, scale=alt.Scale(zero=metric == "accuracy")),
+        color=alt.Color("series:N", title=None, scale=colors, legend=alt.Legend(orient="bottom")),
+        tooltip=[alt.Tooltip("series:N", title=""), alt.Tooltip("epoch:Q", format=".2f"),
+                 alt.Tooltip("value:Q", title=title, format=".4f")],
+    )
+    batches = base.transform_filter(alt.datum.series == t("series_train_batch")).mark_line(strokeWidth=1)
+    epochs = base.transform_filter(alt.datum.series != t("series_train_batch")).mark_line(
+        point=True, strokeWidth=2.5)
+    return alt.layer(batches, epochs).properties(title=title, height=260)
+
+
+def _series(rows: Sequence[dict], key: str, name: str) -> pd.DataFrame:
+    points = [{"epoch": float(row["epoch"]), "value": float(row[key]), "series": name}
+              for row in rows if key in row and row[key] is not None and math.isfinite(float(row[key]))]
+    return pd.DataFrame(points, columns=["epoch", "value", "series"])
+
+
+def _thin(rows: Sequence[dict]) -> Sequence[dict]:
+    step = math.ceil(len(rows) / MAX_CHART_POINTS) if rows else 1
+    return rows[::step] if step > 1 else rows
+
+
+def training_charts_ui(batch_rows: Sequence[dict], epoch_rows: Sequence[dict]) -> None:
+    """Loss and accuracy side by side."""
+    left, right = st.columns(2)
+    left.altair_chart(training_chart(batch_rows, epoch_rows, "loss"), width="stretch")
+    right.altair_chart(training_chart(batch_rows, epoch_rows, "accuracy"), width="stretch")
+
+
+def bar_chart(values: dict[str, float], *, value_title: str, percent: bool = False) -> alt.Chart:
+    """Horizontal bars, one per class; labels are drawn as plain text by Vega."""
+    data = pd.DataFrame({"label": list(values), "value": list(values.values())})
+    value_format = ".1%" if percent else ",d"
+    encoding = alt.X("value:Q", title=value_title, axis=alt.Axis(format=".0%" if percent else "d"),
+                     scale=alt.Scale(domain=[0, 1]) if percent else alt.Undefined)
+    bars = alt.Chart(data).mark_bar().encode(
+        x=encoding, y=alt.Y("label:N", title=None, sort=None),
+        color=alt.Color("label:N", legend=None),
+        tooltip=[alt.Tooltip("label:N", title=""), alt.Tooltip("value:Q", title=value_title, format=value_format)],
+    )
+    text = bars.mark_text(align="left", dx=4).encode(text=alt.Text("value:Q", format=value_format),
+                                                      color=alt.value("#1e2235"))
+    return (bars + text).properties(height=alt.Step(32))

@@ -1,0 +1,107 @@
+"""The Data page: what a good upload shows, and the specific message for each bad one."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.app.conftest import click, csv_bytes, errors, labelled_rows, open_page, unescaped
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+
+
+@pytest.fixture
+def data_page(app: AppTest) -> AppTest:
+    return open_page(app, "pages/1_Data.py")
+
+
+def upload(at: AppTest, name: str, content: bytes, key: str = "data_upload") -> AppTest:
+    at.file_uploader(key=key).set_value((name, content, "text/csv")).run()
+    assert not at.exception, [exception.value for exception in at.exception]
+    return at
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {metric.label: metric.value for metric in at.metric}
+
+
+def report_line(at: AppTest) -> str:
+    return next(unescaped(caption.value) for caption in at.caption if caption.value.startswith("Encoding"))
+
+
+def test_good_upload_shows_encoding_columns_and_counts(data_page: AppTest) -> None:
+    rows = labelled_rows(30) + [("", "positive"), ("手机很好用，推荐", "positive"), ("质量太差了", "negative")]
+    rows += [rows[0], (rows[1][0], "positive" if rows[1][1] == "negative" else "negative")]
+    upload(data_page, "reviews.csv", csv_bytes(rows, header=("review", "sentiment"), delimiter=";", encoding="gb18030"))
+    assert not data_page.error
+    assert unescaped(data_page.subheader[0].value) == "Loaded: reviews.csv"
+    report = data_page.session_state["workspace"].dataset.report
+    kept = report.rows_kept
+    assert metrics(data_page) == {"Rows read": "35", "Rows kept": str(kept), "Rows dropped": str(35 - kept),
+                                  "Classes": "2"}
+    line = report_line(data_page)
+    assert "gb18030" in line and "semicolon" in line
+    assert "text column **review**" in line and "label column **sentiment**" in line
+    dropped = data_page.info[0].value
+    assert "1 rows had an empty text or label" in dropped and "1 rows were exact duplicates" in dropped
+    assert f"{report.dropped_conflicting} rows had a text that also appears with another label" in dropped
+    assert [box.value for box in data_page.selectbox][-2:] == ["review", "sentiment"]
+
+
+def test_tokens_show_chinese_characters(data_page: AppTest) -> None:
+    upload(data_page, "zh.csv", csv_bytes([("手机很好用", "positive"), ("质量太差", "negative")] * 3
+                                          + labelled_rows(10)))
+    tokens = data_page.dataframe[0].value
+    assert ["手", "机", "很", "好", "用"] in [list(row) for row in tokens["tokens"]]
+
+
+def test_changing_the_label_column_reloads_the_file(data_page: AppTest) -> None:
+    rows = [(text, label, "a" if index % 2 else "b") for index, (text, label) in enumerate(labelled_rows(20))]
+    upload(data_page, "three.csv", csv_bytes(rows, header=("text", "label", "group")))
+    data_page.selectbox(key="label_column_1").set_value("group").run()
+    click(data_page, "Use these columns")
+    assert "label column **group**" in report_line(data_page)
+    assert data_page.session_state["workspace"].dataset.classes == ("a", "b")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("empty.csv", b"", "'empty.csv' is empty (0 bytes)"),
+        ("photo.csv", PNG, "'photo.csv' looks like a PNG image, not a text file"),
+        ("one-class.csv", csv_bytes([(f"text number {i}", "positive") for i in range(20)]),
+         "has the label 'positive': add rows with at least one other label"),
+        ("one-column.csv", b"text\nhello\nworld\n", "has only one column ('text')"),
+    ],
+)
+def test_bad_upload_shows_its_message(data_page: AppTest, name: str, content: bytes, message: str) -> None:
+    upload(data_page, name, content)
+    assert len(data_page.error) == 1
+    assert message in errors(data_page)[0]
+    assert data_page.session_state["workspace"].dataset is None
+
+
+def test_bad_upload_keeps_the_previous_dataset(data_page: AppTest) -> None:
+    upload(data_page, "good.csv", csv_bytes(labelled_rows(20)))
+    upload(data_page, "empty.csv", b"")
+    assert "'empty.csv' is empty" in errors(data_page)[0]
+    assert unescaped(data_page.subheader[0].value) == "Loaded: good.csv"
+    data_page.run()  # the message stays until another file is chosen, and the file is not read again
+    assert "'empty.csv' is empty" in errors(data_page)[0]
+
+
+def test_sample_loads_from_the_sample_tab(data_page: AppTest) -> None:
+    data_page.selectbox(key="data_sample_en").set_value("reviews-zh").run()
+    click(data_page, "Load the sample")
+    assert unescaped(data_page.subheader[0].value) == "Loaded: reviews-zh.csv"
+    assert not [box for box in data_page.selectbox if box.key and box.key.startswith("text_column")]
+
+
+def test_separate_test_file_is_checked_against_the_labels(data_page: AppTest) -> None:
+    upload(data_page, "train.csv", csv_bytes(labelled_rows(20)))
+    unknown_label = [("so so, nothing special at all", "neutral"), ("great phone, love it", "positive")]
+    upload(data_page, "test.csv", csv_bytes(unknown_label), key="test_upload_1")
+    assert "labels the model was not trained on: 'neutral'" in errors(data_page)[0]
+    upload(data_page, "test.csv", csv_bytes(labelled_rows(6, seed=3)), key="test_upload_1")
+    assert not data_page.error
+    assert unescaped(data_page.success[0].value) == "Test file test.csv: 6 rows."

@@ -1,0 +1,117 @@
+"""Evaluate, Predict and Models with a saved tiny model: scores, live predictions, batch files, rename, delete."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.app.conftest import click, csv_bytes, errors, labelled_rows, open_page, unescaped
+
+CLASSES = ("negative", "positive")
+
+
+@pytest.fixture
+def with_model(app: AppTest, saved_model: str) -> AppTest:
+    """The app with the tiny model made active on the Models page."""
+    open_page(app, "pages/5_Models.py")
+    return click(app, "Use this model")
+
+
+def test_models_page_lists_the_saved_model(app: AppTest, saved_model: str) -> None:
+    open_page(app, "pages/5_Models.py")
+    table = app.dataframe[0].value
+    row = table[table["name"] == saved_model].iloc[0]
+    assert row["family"] == "mlp" and row["preset"] == "default" and 0 <= row["accuracy"] <= 1
+    assert not row["active"]
+    assert app.selectbox(key="models_selected").value == saved_model
+
+
+def test_broken_model_is_listed_with_its_reason(app: AppTest, models_dir) -> None:
+    (models_dir / "half-saved").mkdir(parents=True)
+    open_page(app, "pages/5_Models.py")
+    row = app.dataframe[0].value.iloc[0]
+    assert row["name"] == "half-saved" and row["problem"] == "metadata.json is missing"
+    assert next(button for button in app.button if button.label == "Use this model").disabled
+
+
+def test_rename_keeps_the_model_active(with_model: AppTest, saved_model: str) -> None:
+    with_model.text_input(key=f"rename_text_{saved_model}").input("情感模型 v2")
+    click(with_model, "Rename")
+    assert list(with_model.dataframe[0].value["name"]) == ["情感模型-v2"]
+    assert with_model.session_state["workspace"].active.name == "情感模型-v2"
+    assert with_model.selectbox(key="models_selected").value == "情感模型-v2"
+
+
+def test_rename_to_a_bad_name_explains(with_model: AppTest, saved_model: str) -> None:
+    with_model.text_input(key=f"rename_text_{saved_model}").input("../..")
+    click(with_model, "Rename")
+    assert "has no letters or digits" in errors(with_model)[0]
+    assert with_model.session_state["workspace"].active.name == saved_model
+
+
+def test_delete_needs_confirmation(with_model: AppTest, saved_model: str, models_dir) -> None:
+    assert next(button for button in with_model.button if button.label == "Delete").disabled
+    with_model.checkbox(key=f"delete_confirm_{saved_model}").check().run()
+    click(with_model, "Delete")
+    assert with_model.info[0].value == "No saved models yet."
+    assert with_model.session_state["workspace"].active is None
+    assert not (models_dir / saved_model).exists()
+
+
+def test_evaluate_shows_scores_confusion_and_curves(with_model: AppTest) -> None:
+    open_page(with_model, "pages/3_Evaluate.py")
+    metrics = {metric.label: metric.value for metric in with_model.metric}
+    assert set(metrics) == {"Accuracy", "Macro-F1", "ROC AUC", "Rows evaluated"}
+    assert metrics["Accuracy"].endswith("%") and metrics["ROC AUC"] != "–"
+    assert list(with_model.dataframe[0].value["label"]) == list(CLASSES)
+    assert "Measured on: test" in [caption.value for caption in with_model.caption]
+
+
+def test_evaluate_on_an_uploaded_file(with_model: AppTest) -> None:
+    open_page(with_model, "pages/3_Evaluate.py")
+    rows = labelled_rows(12, seed=7)
+    with_model.file_uploader(key="evaluate_upload").set_value(("holdout.csv", csv_bytes(rows), "text/csv")).run()
+    assert not with_model.exception and not with_model.error
+    assert {metric.label: metric.value for metric in with_model.metric}["Rows evaluated"] == "12"
+    assert any(unescaped(caption.value) == "Measured on: holdout.csv" for caption in with_model.caption)
+
+
+def test_predict_updates_from_the_typed_text(with_model: AppTest) -> None:
+    open_page(with_model, "pages/4_Predict.py")
+    for text in ("I love this, excellent phone", "这个手机太差了，很失望"):
+        with_model.text_input(key="predict_text").input(text).run()
+        assert not with_model.exception
+        assert unescaped(with_model.metric[0].value) in CLASSES
+        captions = [unescaped(caption.value) for caption in with_model.main.caption]
+        assert any(caption.startswith("Confidence ") and caption.endswith("%") for caption in captions)
+    assert "Tokens read: 这 · 个 · 手 · 机 · 太 · 差 · 了 · 很 · 失 · 望" in captions
+
+
+def test_batch_prediction_table_and_safe_download(with_model: AppTest) -> None:
+    open_page(with_model, "pages/4_Predict.py")
+    content = "review\n=HYPERLINK(\"http://x\")\ngreat phone\n很好\n".encode()
+    with_model.file_uploader(key="predict_upload").set_value(("texts.csv", content, "text/csv")).run()
+    assert not with_model.exception and not errors(with_model)
+    table = with_model.dataframe[0].value
+    assert list(table.columns) == ["text", "predicted", "confidence", "p_negative", "p_positive"]
+    assert list(table["text"]) == ['=HYPERLINK("http://x")', "great phone", "很好"]
+    assert with_model.get("download_button")[0].proto.label == "Download predictions (CSV)"
+
+
+def test_batch_prediction_of_a_bad_file_explains(with_model: AppTest) -> None:
+    open_page(with_model, "pages/4_Predict.py")
+    with_model.file_uploader(key="predict_upload").set_value(("empty.csv", b"", "text/csv")).run()
+    assert "'empty.csv' is empty (0 bytes)" in errors(with_model)[0]
+    assert not with_model.dataframe
+
+
+def test_safe_csv_defuses_formulas() -> None:
+    from core.workspace import to_safe_csv
+
+    frame = pd.DataFrame({"text": ["=1+1", "+SUM(A1)", "-bad", "@cmd", "fine"], "p": [-0.5, 0.1, 0.2, 0.3, 0.4]})
+    round_trip = pd.read_csv(io.BytesIO(to_safe_csv(frame)), encoding="utf-8-sig")
+    assert list(round_trip["text"]) == ["'=1+1", "'+SUM(A1)", "'-bad", "'@cmd", "fine"]
+    assert list(round_trip["p"]) == [-0.5, 0.1, 0.2, 0.3, 0.4]

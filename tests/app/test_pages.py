@@ -1,0 +1,64 @@
+"""Every page opens without an exception and shows what it should, with and without data or a model."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.app.conftest import click, open_page, unescaped
+
+PAGES = {
+    "pages/0_Home.py": "Sentiment Studio",
+    "pages/1_Data.py": "Data",
+    "pages/2_Train.py": "Train",
+    "pages/3_Evaluate.py": "Evaluate",
+    "pages/4_Predict.py": "Predict",
+    "pages/5_Models.py": "Models",
+}
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_page_opens_with_nothing_loaded(app: AppTest, page: str) -> None:
+    open_page(app, page)
+    assert app.title[0].value == PAGES[page]
+    assert not app.error
+
+
+def test_home_explains_the_steps_and_the_device(app: AppTest) -> None:
+    assert app.title[0].value == "Sentiment Studio"
+    links = [link.label for link in app.get("page_link")]
+    assert links == ["1. Data", "2. Train", "3. Evaluate", "4. Predict"]
+    assert any("Training runs on CPU" in caption.value or "GPU" in caption.value for caption in app.caption)
+
+
+def test_try_the_sample_loads_data_and_opens_train(app: AppTest) -> None:
+    click(app, "Try the sample")
+    assert app.title[0].value == "Train"
+    workspace = app.session_state["workspace"]
+    assert workspace.dataset is not None and len(workspace.dataset) > 100
+    assert any("reviews-mixed.csv" in unescaped(caption.value) for caption in app.caption)
+
+
+def test_pages_without_a_model_say_how_to_get_one(app: AppTest) -> None:
+    for page in ("pages/3_Evaluate.py", "pages/4_Predict.py"):
+        open_page(app, page)
+        assert "No model is active yet" in app.info[0].value
+    open_page(app, "pages/5_Models.py")
+    assert app.info[0].value == "No saved models yet."
+
+
+def test_sidebar_shows_no_model_then_the_loaded_one(app: AppTest, saved_model: str) -> None:
+    assert any(caption.value == "No model active yet." for caption in app.sidebar.caption)
+    open_page(app, "pages/5_Models.py")
+    click(app, "Use this model")
+    assert any(saved_model in unescaped(caption.value) for caption in app.sidebar.caption)
+
+
+def test_language_switch_translates_the_app(app: AppTest) -> None:
+    app.sidebar.radio[0].set_value("zh").run()
+    assert not app.exception
+    assert app.title[0].value == "Sentiment Studio 情感分析工作室"
+    assert any(button.label == "试用示例数据" for button in app.button)
+    open_page(app, "pages/1_Data.py")
+    assert app.title[0].value == "数据"
+    assert app.session_state["workspace"].language == "zh"
