@@ -12,7 +12,7 @@ import keras
 from keras import layers
 
 from core.config import TrainConfig
-from core.text import build_vocabulary, sequence_length_for, standardize
+from core.text import SparseTfIdf, build_vocabulary, sequence_length_for, standardize
 
 
 def build_model(config: TrainConfig, train_texts: Sequence[str], classes: Sequence[str]) -> keras.Model:
@@ -22,9 +22,10 @@ def build_model(config: TrainConfig, train_texts: Sequence[str], classes: Sequen
     clipping comes from `config.clipnorm`.
     """
     inputs = keras.Input(shape=(1,), dtype="string", name="text")
-    vectorizer = _vectorizer(config, train_texts)
-    features = _mlp_body if config.family == "mlp" else _sequence_body
-    hidden = features(config, vectorizer(inputs))
+    if config.family == "mlp":
+        hidden = _mlp_body(config, _tf_idf_features(config, train_texts, inputs))
+    else:
+        hidden = _sequence_body(config, _token_ids(config, train_texts, inputs))
     outputs = layers.Dense(len(classes), activation="softmax", name="probabilities")(hidden)
     model = keras.Model(inputs, outputs, name=f"{config.family}_sentiment")
     model.compile(
@@ -35,15 +36,20 @@ def build_model(config: TrainConfig, train_texts: Sequence[str], classes: Sequen
     return model
 
 
-def _vectorizer(config: TrainConfig, train_texts: Sequence[str]) -> layers.TextVectorization:
-    """TF-IDF over 1..n-grams for the dense family, padded token ids for the sequence families."""
-    if config.family == "mlp":
-        vocabulary = build_vocabulary(train_texts, max_tokens=config.vocab_size - 1, ngrams=config.ngrams)
-        vectorizer = layers.TextVectorization(
-            standardize=standardize, ngrams=config.ngrams, output_mode="tf_idf", name="vectorizer"
-        )
-        vectorizer.set_vocabulary(vocabulary.tokens, idf_weights=vocabulary.idf_weights)
-        return vectorizer
+def _tf_idf_features(config: TrainConfig, train_texts: Sequence[str], inputs: keras.KerasTensor) -> keras.KerasTensor:
+    """Sparse TF-IDF over 1..n-grams, for the dense family."""
+    vocabulary = build_vocabulary(train_texts, max_tokens=config.vocab_size - 1, ngrams=config.ngrams)
+    counter = layers.TextVectorization(
+        standardize=standardize, ngrams=config.ngrams, output_mode="count", sparse=True, name="vectorizer"
+    )
+    counter.set_vocabulary(vocabulary.tokens)
+    tf_idf = SparseTfIdf(len(vocabulary.tokens) + 1, name="tf_idf")
+    tf_idf.set_idf(vocabulary)
+    return tf_idf(counter(inputs))
+
+
+def _token_ids(config: TrainConfig, train_texts: Sequence[str], inputs: keras.KerasTensor) -> keras.KerasTensor:
+    """Padded token ids for the sequence families."""
     # Index 0 is padding and 1 out-of-vocabulary, so two fewer real tokens fit in vocab_size.
     vocabulary = build_vocabulary(train_texts, max_tokens=config.vocab_size - 2)
     vectorizer = layers.TextVectorization(
@@ -53,7 +59,7 @@ def _vectorizer(config: TrainConfig, train_texts: Sequence[str]) -> layers.TextV
         name="vectorizer",
     )
     vectorizer.set_vocabulary(vocabulary.tokens)
-    return vectorizer
+    return vectorizer(inputs)
 
 
 def _mlp_body(config: TrainConfig, features: keras.KerasTensor) -> keras.KerasTensor:

@@ -208,7 +208,7 @@ class TrainingJob:
                 batch=progress.batch,
                 batches_per_epoch=progress.batches_per_epoch,
                 progress=progress.fraction(),
-                eta_seconds=progress.eta(elapsed) if self._status == JobStatus.RUNNING else None,
+                eta_seconds=progress.eta() if self._status == JobStatus.RUNNING else None,
                 elapsed_seconds=elapsed if self._status not in _DONE else self.train_seconds,
                 batch_history=list(progress.batch_history),
                 epoch_history=list(progress.epoch_history),
@@ -287,8 +287,11 @@ class _Progress:
     batch_history: list[dict[str, float]] = field(default_factory=list)
     epoch_history: list[dict[str, float]] = field(default_factory=list)
     log_lines: list[str] = field(default_factory=list)
+    first_batch_at: float | None = None
 
     def add_batch(self, batch: int, loss: float, accuracy: float) -> None:
+        if self.first_batch_at is None:
+            self.first_batch_at = time.monotonic()
         self.batch = batch + 1
         self.epoch = len(self.epoch_history) + 1
         step = len(self.epoch_history) * self.batches_per_epoch + self.batch
@@ -307,10 +310,18 @@ class _Progress:
         done = len(self.epoch_history) * self.batches_per_epoch + (self.batch if self.epoch > len(self.epoch_history) else 0)
         return min(done / total, 1.0) if total else 0.0
 
-    def eta(self, elapsed: float) -> float | None:
-        """Seconds left if every epoch runs; early stopping can only make it shorter."""
-        done = self.fraction()
-        return elapsed * (1 - done) / done if done > 0 else None
+    def eta(self) -> float | None:
+        """Seconds left if every epoch runs; early stopping can only make it shorter.
+
+        Measured from the first batch on, so vocabulary building and graph tracing before it do not
+        inflate the estimate.
+        """
+        total = self.epochs * self.batches_per_epoch
+        batches_done = self.fraction() * total
+        if self.first_batch_at is None or batches_done <= 1:
+            return None
+        seconds_per_batch = (time.monotonic() - self.first_batch_at) / (batches_done - 1)
+        return seconds_per_batch * (total - batches_done)
 
 
 def _log_line(entry: dict[str, float], epochs: int) -> str:

@@ -7,6 +7,7 @@ import tensorflow as tf
 
 from core.config import TrainConfig, preset
 from core.model import build_model, describe
+from core.text import SparseTfIdf
 from tests.conftest import make_texts
 
 CLASSES = ("negative", "positive")
@@ -33,7 +34,8 @@ def test_article_mlp_is_a_bag_of_words_with_dense_128_and_64():
     model = build_model(preset("article-mlp"), texts, ("a", "b", "c"))
     dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
     assert [layer.units for layer in dense] == [128, 64, 3]
-    assert model.layers[1].get_config()["output_mode"] == "tf_idf"
+    assert model.layers[1].get_config()["output_mode"] == "count" and model.layers[1].get_config()["sparse"]
+    assert isinstance(model.layers[2], SparseTfIdf)
 
 
 @pytest.mark.parametrize(

@@ -3,8 +3,9 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
-from core.text import build_vocabulary, sequence_length_for, standardize, tokenize
+from core.text import SparseTfIdf, build_vocabulary, sequence_length_for, standardize, tokenize
 
 
 def test_tokenize_lowercases_strips_html_and_keeps_sentiment_punctuation():
@@ -52,3 +53,16 @@ def test_chinese_bigrams_are_neighbouring_characters():
 def test_sequence_length_covers_most_texts_within_bounds():
     assert sequence_length_for(["word " * 30] * 39 + ["word " * 300]) == 30
     assert sequence_length_for(["a"]) == 16
+
+
+def test_sparse_tf_idf_equals_keras_dense_tf_idf():
+    texts = ["good good movie", "bad movie 很好", "unseen words only"]
+    vocabulary = build_vocabulary(texts[:2], max_tokens=100, ngrams=2)
+    dense = keras.layers.TextVectorization(standardize=standardize, ngrams=2, output_mode="tf_idf")
+    dense.set_vocabulary(vocabulary.tokens, idf_weights=vocabulary.idf_weights)
+    counts = keras.layers.TextVectorization(standardize=standardize, ngrams=2, output_mode="count", sparse=True)
+    counts.set_vocabulary(vocabulary.tokens)
+    tf_idf = SparseTfIdf(len(vocabulary.tokens) + 1)
+    tf_idf.set_idf(vocabulary)
+    sparse = tf_idf(counts(texts))
+    np.testing.assert_allclose(tf.sparse.to_dense(sparse).numpy(), keras.ops.convert_to_numpy(dense(texts)), rtol=1e-6)

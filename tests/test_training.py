@@ -124,3 +124,17 @@ def test_queue_admits_jobs_in_order_and_a_waiting_job_can_be_cancelled():
     release.set()
     assert first.wait(timeout=60) == JobStatus.FINISHED
     assert third.wait(timeout=60) == JobStatus.FINISHED
+
+
+def test_progress_and_eta_while_running_ignore_the_setup_before_the_first_batch():
+    from core.training import _Progress
+
+    progress = _Progress(epochs=2, batches_per_epoch=10)
+    assert progress.eta() is None and progress.fraction() == 0.0
+    for batch in range(5):
+        progress.add_batch(batch, loss=0.5, accuracy=0.5)
+    progress.first_batch_at -= 4.0  # as if 4 batches after the first took a second each
+    assert progress.fraction() == pytest.approx(0.25)
+    assert progress.eta() == pytest.approx(15.0, rel=0.05)  # 15 batches left at about 1 s each
+    progress.add_epoch({"epoch": 1, "loss": 0.4, "accuracy": 0.8, "seconds": 5.0})
+    assert progress.fraction() == pytest.approx(0.5) and progress.log_lines == ["Epoch 1/2 - 5.0s - loss: 0.4000 - accuracy: 0.8000"]
