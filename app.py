@@ -1,7 +1,8 @@
 """Sentiment Studio: train your own text-sentiment classifier in the browser and use it at once.
 
 Run with `make run` (or `streamlit run app.py`). This script runs before every page: it sets up the
-page, the language switch, this session's workspace and the navigation, then runs the chosen page.
+page, clears models of long-gone public sessions (once per process), this session's workspace, the language
+switch and the navigation, then runs the chosen page.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pages import _ui
 
 st.set_page_config(page_title="Sentiment Studio", page_icon=":material/sentiment_satisfied:", layout="wide")
 
+_ui.remove_stale_sessions()
 current = _ui.workspace()
 _ui.language_ui(current)
 page = st.navigation(_ui.navigation_pages())

@@ -217,6 +217,39 @@ def load_test_dataset(
     return _load(source, name, text_column, label_column, DEFAULT_MAX_BYTES, rules)
 
 
+def load_texts(
+    source: str | os.PathLike | bytes | BinaryIO,
+    *,
+    text_column: str | None = None,
+    name: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> list[str]:
+    """Reads the texts of a file to predict: a one-column file of texts, or the text column of a wider table.
+
+    Decoding, size limit and CSV parsing are the training loader's, so a bad file gets the same message
+    everywhere. Blank texts are skipped; the others are kept exactly as written.
+
+    Args:
+        source: a path, raw bytes, or a file-like object (a Streamlit UploadedFile or BytesIO).
+        text_column: the column to read; inferred when None (a name like "text" or "review", else the longest).
+        name: the file name to show in messages; defaults to the path's or upload's name.
+        max_bytes: files larger than this are refused before they are read.
+
+    Raises:
+        DataError: the file cannot be read, holds no texts, or `text_column` is not among its columns.
+    """
+    data, display_name = _read_source(source, name, max_bytes)
+    try:
+        table = _parse_table(data, display_name)
+    except ColumnError:  # a single column: every line below the header is one text
+        table = _single_column_table(data, display_name)
+    column = _choose_text_column(table, text_column, display_name)
+    texts = [text for text in table.column(column) if text.strip()]
+    if not texts:
+        raise EmptyFileError(f"'{display_name}' has no texts in column '{column}': add one text per row.")
+    return texts
+
+
 def split_dataset(dataset: Dataset, *, validation_fraction: float, test_fraction: float, seed: int) -> Split:
     """Splits each class separately so every part keeps the class balance; the same seed gives the same split.
 
@@ -524,6 +557,17 @@ def _parse_table(data: bytes, display_name: str) -> _Table:
     return _Table(encoding, delimiter, header, rows)
 
 
+def _single_column_table(data: bytes, display_name: str) -> _Table:
+    """Reads a file of one column: quoted fields may hold commas and line breaks, nothing splits a line."""
+    text, encoding = _decode(data, display_name)
+    # \x1f (unit separator) never occurs in text, so no line is split into fields.
+    records = _read_records(text, "\x1f", display_name)
+    if not records:
+        raise EmptyFileError(f"'{display_name}' holds only blank lines: add a header row and one text per row.")
+    header = _header_names(records[0][1][:1])
+    return _Table(encoding, "\x1f", header, [fields[:1] for _, fields in records[1:]])
+
+
 def _sniff_delimiter(text: str) -> str:
     """Picks the delimiter that splits the header and most sample rows into the same number (>= 2) of fields.
 
@@ -708,6 +752,28 @@ def _infer_text_column(profiles: dict[str, _ColumnProfile], exclude: str | None,
             "or name it with the text column setting."
         )
     return max(candidates, key=lambda p: (p.average_length, p.name_matches(_TEXT_HINTS))).name
+
+
+def _choose_text_column(table: _Table, text_column: str | None, display_name: str) -> str:
+    """The named column, else the longest column named like texts ("review"), else the longest text column.
+
+    A name wins over length here because a file to predict has no label column to tell texts from labels.
+
+    Raises:
+        ColumnError: the named column does not exist, or no column holds text.
+    """
+    if text_column is not None:
+        if text_column not in table.header:
+            raise ColumnError(
+                f"'{display_name}' has no column named '{text_column}'; its columns are {_quoted(table.header)}: "
+                "pick one of those."
+            )
+        return text_column
+    profiles = {name: _profile(name, table.column(name), None) for name in table.header}
+    hinted = [p for p in profiles.values() if p.name_matches(_TEXT_HINTS)]
+    if hinted:
+        return max(hinted, key=lambda p: (p.filled > 0, p.average_length)).name
+    return _infer_text_column(profiles, exclude=None, display_name=display_name)
 
 
 def _infer_label_column(profiles: dict[str, _ColumnProfile], exclude: str, display_name: str) -> str:

@@ -49,6 +49,28 @@ class Evaluation:
             result["roc_curve"] = [list(point) for point in self.roc_curve]
         return result
 
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> Evaluation:
+        """Rebuilds an evaluation from `to_dict()` output, e.g. the metrics saved in a model's metadata.json.
+
+        Raises:
+            DataError: a required field is missing or has the wrong shape (a damaged or foreign metadata file).
+        """
+        try:
+            curve = values.get("roc_curve")
+            return cls(
+                accuracy=float(values["accuracy"]),
+                macro_f1=float(values["macro_f1"]),
+                classes=tuple(values["classes"]),
+                per_class=[ClassMetrics(**metrics) for metrics in values["per_class"]],
+                confusion=[list(row) for row in values["confusion"]],
+                roc_auc=None if values.get("roc_auc") is None else float(values["roc_auc"]),
+                roc_curve=[tuple(point) for point in curve] if curve else None,
+                misclassified=list(values.get("misclassified", [])),
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise DataError(f"The saved evaluation cannot be read ({type(error).__name__}: {error}).") from error
+
 
 def accuracy(true_indices: np.ndarray, predicted_indices: np.ndarray) -> float:
     """Fraction of examples whose predicted class equals the true class."""

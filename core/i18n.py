@@ -197,9 +197,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "train_start": ("Train", "开始训练"),
     "stop": ("Stop", "停止"),
     "job_queued": (
-        "Waiting for a free training slot: number {position} in line.",
-        "等待空闲的训练位置：排在第 {position} 位。",
+        "Waiting for a free training slot: position {position}. Other people are training right now.",
+        "等待空闲的训练位置：排在第 {position} 位。其他人正在训练。",
     ),
+    "cancel": ("Cancel", "取消"),
     "job_epoch": ("Epoch {epoch}/{epochs}", "第 {epoch}/{epochs} 轮"),
     "job_batch": ("batch {batch}/{batches}", "批次 {batch}/{batches}"),
     "job_eta": ("{eta} left", "剩余 {eta}"),
@@ -298,6 +299,16 @@ STRINGS: dict[str, tuple[str, str]] = {
     "models_caption": ("Every model trained here, newest first.", "在这里训练过的所有模型，最新的在前。"),
     "no_models": ("No saved models yet.", "还没有保存的模型。"),
     "models_folder": ("Saved in {folder}", "保存位置：{folder}"),
+    "models_session_only": (
+        "Your models are kept for this browser session only and deleted when it ends: download the ones you "
+        "want to keep. Models marked bundled come with the app.",
+        "你的模型只保存在本次浏览器会话中，会话结束后即被删除：请下载想保留的模型。标为“内置”的模型随应用提供。",
+    ),
+    "bundled": ("Bundled", "内置"),
+    "bundled_read_only": (
+        "{name} is bundled with the app, read-only: use or download it; train your own to rename or delete one.",
+        "{name} 是应用内置模型，只读：可以使用或下载；如需重命名或删除，请训练你自己的模型。",
+    ),
     "active": ("Active", "当前"),
     "name": ("Name", "名称"),
     "created": ("Created (UTC)", "创建时间（UTC）"),

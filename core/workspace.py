@@ -1,13 +1,12 @@
 """One browser session's work: its data, split, training job, active model and last evaluation.
 
 A plain object the pages read and change, so every rule about what happens when lives here and can be
-tested without a browser. Each session owns one; `close()` stops its training when the session ends.
+tested without a browser. Each session owns one; `close()` stops its training and frees its models (and, in
+public mode, deletes its model folder) when the session ends.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import threading
 import uuid
 from collections.abc import Sequence
@@ -17,23 +16,31 @@ from typing import Any, BinaryIO
 
 import pandas as pd
 
-from core import data as data_module
+from core import training
 from core.config import TrainConfig
-from core.data import Dataset, Split, load_dataset, load_test_dataset, split_dataset
-from core.errors import ColumnError, ConfigError, EmptyFileError, RegistryError, TrainingError
-from core.evaluate import ClassMetrics, Evaluation, evaluate
+from core.data import Dataset, Split, load_dataset, load_test_dataset, load_texts, split_dataset
+from core.errors import (
+    ColumnError,
+    ConfigError,
+    DataError,
+    EmptyFileError,
+    ModelNotFoundError,
+    RegistryError,
+    TrainingError,
+)
+from core.evaluate import Evaluation, evaluate
 from core.experiment import finish_run, models_dir
 from core.predict import Prediction, Predictor
 from core.registry import MODEL_FILE, ModelInfo, ModelRegistry, sanitize_name
+from core.safety import cleanup_session_dir, public_mode, registries_for_session
 from core.samples import DEFAULT_SAMPLE, load_sample
 from core.training import TrainingJob
 
 # Streamlit keeps a disconnected session for 120 s (server.disconnectedSessionTTL) so a browser can
 # reconnect to it; training survives a dropped connection until a little after that.
 RELEASE_GRACE_SECONDS = 150.0
-# Characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_TEXT_COLUMN_HINTS = ("text", "review", "sentence", "content", "comment", "tweet", "body", "message")
+# How long `close` waits for a stopped job: stopping takes effect after the batch in progress.
+CLOSE_WAIT_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -68,11 +75,19 @@ class _Upload:
 class Workspace:
     """Everything one browser session has loaded, trained and chosen."""
 
-    def __init__(self, models_root: str | Path | None = None) -> None:
+    def __init__(self, models_root: str | Path | None = None, *, public: bool | None = None,
+                 queue: training._JobQueue | None = None) -> None:
         """Args:
         models_root: Folder of saved models; None means `core.experiment.models_dir()` at each use.
+        public: Whether strangers share the app (own models per session, bundled ones read-only);
+            None asks `core.safety.public_mode()` once, now.
+        queue: The training queue jobs wait in; None means the one all sessions share.
+
+        Raises:
+            ConfigError: $STUDIO_PUBLIC_MODE has a value that is neither on nor off.
         """
         self.id = uuid.uuid4().hex
+        self.public = public_mode() if public is None else public
         self.language = "en"
         self.dataset: Dataset | None = None
         # Goes up with every dataset loaded, so widgets about the old one (column choices) start afresh.
@@ -85,14 +100,29 @@ class Workspace:
         self.active: ActiveModel | None = None
         self.evaluation: EvaluationResult | None = None
         self._models_root = Path(models_root) if models_root is not None else None
+        self._queue = queue
         self._upload: _Upload | None = None
         self._release_timer: threading.Timer | None = None
+        self._closed = False
         self._lock = threading.Lock()
 
     # --- data ----------------------------------------------------------------------------------------------------
     @property
+    def models_root(self) -> Path:
+        return self._models_root or models_dir()
+
+    @property
     def registry(self) -> ModelRegistry:
-        return ModelRegistry(self._models_root or models_dir())
+        """Where this session saves, renames and deletes: its own folder in public mode, else the models folder."""
+        return self._registries()[0]
+
+    @property
+    def bundled(self) -> ModelRegistry | None:
+        """The models shipped with the app, read-only, in public mode; None locally (they are in `registry`)."""
+        return self._registries()[1]
+
+    def _registries(self) -> tuple[ModelRegistry, ModelRegistry | None]:
+        return registries_for_session(self.models_root, self.id, public=self.public)
 
     @property
     def can_change_columns(self) -> bool:
@@ -186,6 +216,7 @@ class Workspace:
         self.job = TrainingJob(
             config, split.train, split.validation,
             on_done=lambda job: self._finish_run(job, split, registry, name or None),
+            queue=self._queue or training.JOB_QUEUE,
         ).start()
         return self.job
 
@@ -203,19 +234,68 @@ class Workspace:
         return split
 
     def _finish_run(self, job: TrainingJob, split: Split, registry: ModelRegistry, name: str | None) -> None:
-        """Runs in the job's thread: evaluate and save, then make the new model the active one."""
+        """Runs in the job's thread: evaluate and save, then make the new model the active one.
+
+        After the session ended nothing becomes active; in public mode nothing is saved either, since the
+        session's folder is deleted (locally the stopped run's best model is kept in the models folder).
+        """
+        if self._closed and self.public:
+            return
         info, evaluation = finish_run(job, split, registry, name)
         held_out = split.test if len(split.test) else split.validation
         result = EvaluationResult(evaluation, info.metadata.get("evaluated_on", "test"), len(held_out))
         with self._lock:
+            if self._closed:  # closed during the save: `close` may have missed the new folder
+                self._delete_session_models()
+                return
             self.last_run, self.last_run_info = result, info
             self.active = ActiveModel(info, Predictor(job.model, job.classes))
             self.evaluation = result
 
     # --- models --------------------------------------------------------------------------------------------------
     def models(self) -> list[ModelInfo]:
-        """Saved models, newest first, broken ones included with their reason."""
-        return self.registry.list()
+        """This session's saved models, newest first, then the bundled ones it does not shadow; broken ones
+        are included with their reason."""
+        own, bundled = self._registries()
+        infos = own.list()
+        names = {info.name for info in infos}
+        return infos + [info for info in (bundled.list() if bundled else []) if info.name not in names]
+
+    def bundled_names(self) -> frozenset[str]:
+        """Names of the models `models()` lists that ship with the app and cannot be changed (public mode)."""
+        own, bundled = self._registries()
+        if bundled is None:
+            return frozenset()
+        return frozenset(info.name for info in bundled.list()) - {info.name for info in own.list()}
+
+    def is_bundled(self, name: str) -> bool:
+        """True for a model shipped with the app in public mode: it can be used and downloaded, not changed."""
+        own, bundled = self._registries()
+        return bundled is not None and not _has_model(own, name) and _has_model(bundled, name)
+
+    def _find(self, name: str) -> ModelInfo:
+        """The model `name` among this session's models, else among the bundled ones.
+
+        Raises:
+            ModelNotFoundError: neither has it.
+        """
+        own, bundled = self._registries()
+        if bundled is not None and self.is_bundled(name):
+            return bundled.get(name)
+        return own.get(name)
+
+    def _writable(self, name: str) -> ModelRegistry:
+        """The registry that may change model `name`.
+
+        Raises:
+            RegistryError: `name` is a bundled model.
+        """
+        if self.is_bundled(name):
+            raise RegistryError(
+                f"The model {name!r} comes with the app and is read-only: use or download it, or train your own "
+                "to rename or delete."
+            )
+        return self.registry
 
     def activate_model(self, name: str) -> ActiveModel:
         """Loads a saved model for prediction and shows its saved evaluation.
@@ -224,7 +304,7 @@ class Workspace:
             ModelNotFoundError: no model has that name.
             RegistryError: the model is broken or cannot be loaded.
         """
-        info = self.registry.get(name)
+        info = self._find(name)
         if info.broken:
             raise RegistryError(f"The model {name!r} cannot be used: {info.broken}. Delete it or retrain it.")
         active = ActiveModel(info, Predictor.load(info.path))
@@ -237,9 +317,10 @@ class Workspace:
         """Renames a saved model, keeping it active if it was.
 
         Raises:
-            ModelNotFoundError, InvalidModelNameError, RegistryError: as `ModelRegistry.rename`.
+            ModelNotFoundError, InvalidModelNameError, RegistryError: as `ModelRegistry.rename`; RegistryError
+                also for a bundled model.
         """
-        info = self.registry.rename(old, new)
+        info = self._writable(old).rename(old, new)
         with self._lock:
             if self.active is not None and self.active.name == old:
                 self.active = ActiveModel(info, self.active.predictor)
@@ -249,9 +330,9 @@ class Workspace:
         """Deletes a saved model; if it was active, no model is active afterwards.
 
         Raises:
-            ModelNotFoundError, RegistryError: as `ModelRegistry.delete`.
+            ModelNotFoundError, RegistryError: as `ModelRegistry.delete`; RegistryError also for a bundled model.
         """
-        self.registry.delete(name)
+        self._writable(name).delete(name)
         with self._lock:
             if self.active is not None and self.active.name == name:
                 self.active = None
@@ -263,7 +344,7 @@ class Workspace:
         Raises:
             ModelNotFoundError: no model has that name.
         """
-        return self.registry.get(name).path / MODEL_FILE
+        return self._find(name).path / MODEL_FILE
 
     # --- prediction and evaluation -------------------------------------------------------------------------------
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
@@ -282,7 +363,7 @@ class Workspace:
             DataError: the file cannot be read or has no text column.
         """
         predictor = self._predictor()
-        texts = read_texts(file, text_column=text_column, name=getattr(file, "name", None))
+        texts = load_texts(file, text_column=text_column, name=getattr(file, "name", None))
         probabilities = predictor.predict_proba(texts)
         frame = pd.DataFrame({"text": texts})
         frame["predicted"] = [predictor.classes[index] for index in probabilities.argmax(axis=1)]
@@ -311,6 +392,11 @@ class Workspace:
         return active.predictor
 
     # --- session lifetime ----------------------------------------------------------------------------------------
+    @property
+    def closed(self) -> bool:
+        """True once `close` ran: the workspace keeps nothing and saves nothing any more."""
+        return self._closed
+
     def hold(self) -> None:
         """The session is (again) connected: cancel a pending `release`."""
         with self._lock:
@@ -330,9 +416,28 @@ class Workspace:
             self._release_timer = timer
         timer.start()
 
-    def close(self) -> None:
-        """Stops any training job; called when the browser session ends for good."""
-        self.stop_training()
+    def close(self, wait_seconds: float = CLOSE_WAIT_SECONDS) -> None:
+        """Ends the session's work for good: stops training, frees data and models, and in public mode deletes
+        the session's model folder. Called when the browser session ends.
+
+        Args:
+            wait_seconds: How long to wait for a stopped job's thread to end.
+        """
+        with self._lock:
+            self._closed = True
+        job = self.job
+        if job is not None:
+            job.stop()
+            job.wait(wait_seconds)
+        with self._lock:
+            # Dropping these frees the Keras models and the data; a finished job holds its model too.
+            self.job = self.active = self.evaluation = self.last_run = self.last_run_info = None
+            self.dataset = self.test_dataset = self.split = self._upload = None
+        self._delete_session_models()
+
+    def _delete_session_models(self) -> None:
+        if self.public:
+            cleanup_session_dir(self.models_root, self.id)
 
 
 def saved_evaluation(info: ModelInfo) -> EvaluationResult | None:
@@ -340,25 +445,13 @@ def saved_evaluation(info: ModelInfo) -> EvaluationResult | None:
     metrics = info.metadata.get("metrics")
     if not metrics:
         return None
-    evaluation = evaluation_from_dict(metrics)
+    try:
+        evaluation = Evaluation.from_dict(metrics)
+    except DataError:  # a damaged metrics entry must not keep a usable model from loading
+        return None
     rows = info.metadata.get("data", {}).get("rows", {})
     source = info.metadata.get("evaluated_on", "test")
     return EvaluationResult(evaluation, source, int(rows.get(source, sum(map(sum, evaluation.confusion)))))
-
-
-def evaluation_from_dict(values: dict[str, Any]) -> Evaluation:
-    """Rebuilds an `Evaluation` from `Evaluation.to_dict()` output, as saved in metadata.json."""
-    curve = values.get("roc_curve")
-    return Evaluation(
-        accuracy=float(values["accuracy"]),
-        macro_f1=float(values["macro_f1"]),
-        classes=tuple(values["classes"]),
-        per_class=[ClassMetrics(**metrics) for metrics in values["per_class"]],
-        confusion=[list(row) for row in values["confusion"]],
-        roc_auc=values.get("roc_auc"),
-        roc_curve=[tuple(point) for point in curve] if curve else None,
-        misclassified=list(values.get("misclassified", [])),
-    )
 
 
 def parse_layer_sizes(text: str) -> list[int]:
@@ -379,55 +472,6 @@ def parse_layer_sizes(text: str) -> list[int]:
     return sizes
 
 
-def read_texts(file: BinaryIO | bytes, *, text_column: str | None = None, name: str | None = None) -> list[str]:
-    """The texts of a file to predict: a one-column file of texts, or the text column of a wider table.
-
-    Decoding (encodings, binary files, size limit) is core.data's, so messages match the Data page's.
-
-    Raises:
-        DataError: the file cannot be read, holds no texts, or `text_column` is not among its columns.
-    """
-    content, display_name = data_module._read_source(file, name, data_module.DEFAULT_MAX_BYTES)
-    text, _ = data_module._decode(content, display_name)
-    try:
-        table = data_module._parse_table(content, display_name)
-        header, rows = table.header, table.rows
-    except ColumnError:  # a single column: every line below the header is one text
-        records = [row for row in csv.reader(io.StringIO(text), delimiter="\x1f") if row]
-        header, rows = [records[0][0].strip() or "text"], [[row[0]] for row in records[1:]]
-    column = _text_column(header, rows, text_column, display_name)
-    texts = [row[column] for row in rows if row[column].strip()]
-    if not texts:
-        raise EmptyFileError(f"'{display_name}' has no texts in column '{header[column]}': add a text per row.")
-    return texts
-
-
-def _text_column(header: list[str], rows: list[list[str]], wanted: str | None, display_name: str) -> int:
-    """Position of the named column, else one named like text, else the one with the longest values."""
-    if wanted is not None:
-        if wanted not in header:
-            raise ColumnError(f"'{display_name}' has no column named '{wanted}'; its columns are {', '.join(header)}.")
-        return header.index(wanted)
-    for position, column in enumerate(header):
-        if any(hint in column.casefold() for hint in _TEXT_COLUMN_HINTS):
-            return position
-    lengths = [sum(len(row[position]) for row in rows) for position in range(len(header))]
-    return lengths.index(max(lengths))
-
-
-def to_safe_csv(frame: pd.DataFrame) -> bytes:
-    """CSV bytes (UTF-8 with BOM, so Excel reads Chinese) with formula-like text cells defused by a leading '."""
-    safe = frame.rename(columns=_defuse).copy()
-    for column in safe.columns:
-        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
-            safe[column] = safe[column].map(_defuse)
-    return safe.to_csv(index=False).encode("utf-8-sig")
-
-
-def _defuse(value: Any) -> Any:
-    return f"'{value}" if isinstance(value, str) and value.startswith(_FORMULA_STARTS) else value
-
-
 def filter_examples(rows: Sequence[dict], *, contains: str = "", true_label: str | None = None) -> list[dict]:
     """Misclassified examples whose text contains `contains` (ignoring case) and whose true label matches."""
     needle = contains.casefold().strip()
@@ -437,12 +481,14 @@ def filter_examples(rows: Sequence[dict], *, contains: str = "", true_label: str
     ]
 
 
-def model_rows(infos: Sequence[ModelInfo], active_name: str | None = None) -> list[dict[str, Any]]:
-    """One table row per saved model, for the Models page; broken models carry their reason."""
-    return [_model_row(info, info.name == active_name) for info in infos]
+def model_rows(infos: Sequence[ModelInfo], active_name: str | None = None,
+               bundled: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+    """One table row per saved model, for the Models page; broken models carry their reason, and models
+    named in `bundled` are marked as shipped with the app (read-only)."""
+    return [_model_row(info, info.name == active_name, info.name in bundled) for info in infos]
 
 
-def _model_row(info: ModelInfo, active: bool) -> dict[str, Any]:
+def _model_row(info: ModelInfo, active: bool, bundled: bool) -> dict[str, Any]:
     metadata = info.metadata
     metrics = metadata.get("metrics", {})
     config = metadata.get("config", {})
@@ -450,6 +496,7 @@ def _model_row(info: ModelInfo, active: bool) -> dict[str, Any]:
     return {
         "active": active,
         "name": info.name,
+        "bundled": bundled,
         "created": str(metadata.get("created", ""))[:19].replace("T", " "),
         "preset": metadata.get("preset") or "",
         "family": config.get("family", ""),
@@ -459,6 +506,14 @@ def _model_row(info: ModelInfo, active: bool) -> dict[str, Any]:
         "device": metadata.get("device", ""),
         "problem": info.broken or "",
     }
+
+
+def _has_model(registry: ModelRegistry, name: str) -> bool:
+    try:
+        registry.get(name)
+    except ModelNotFoundError:
+        return False
+    return True
 
 
 def _read_bytes(file: BinaryIO) -> bytes:

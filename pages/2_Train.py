@@ -155,6 +155,8 @@ def monitor_ui(job: TrainingJob) -> None:
             st.rerun()
         if not snapshot.done:
             status_ui(job, snapshot)
+        if snapshot.status == JobStatus.QUEUED:
+            return
         if not snapshot.batch_history and not snapshot.done:
             st.caption(t("job_preparing"))  # vocabulary and graph tracing take a few seconds before batch 1
             return
@@ -165,12 +167,15 @@ def monitor_ui(job: TrainingJob) -> None:
     live()
 
 
-# Where the job is: queued, training (with progress and a Stop button), stopping or saving.
+# Where the job is: waiting in line (with a Cancel button), training (with progress and a Stop button),
+# stopping or saving.
 def status_ui(job: TrainingJob, snapshot: Any) -> None:
     text, stop = st.columns([5, 1], vertical_alignment="bottom")
     if snapshot.status == JobStatus.QUEUED:
         text.info(t("job_queued", position=snapshot.queue_position or 1), icon=":material/hourglass_top:")
-    elif snapshot.status == JobStatus.STOPPING:
+        stop.button(t("cancel"), key="cancel_training", icon=":material/close:", on_click=job.stop)
+        return
+    if snapshot.status == JobStatus.STOPPING:
         text.info(t("job_stopping"), icon=":material/stop_circle:")
     elif job.model is not None:
         text.info(t("job_saving"), icon=":material/save:")

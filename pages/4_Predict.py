@@ -5,8 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from core.predict import MAX_TEXT_CHARACTERS
+from core.safety import to_safe_csv
 from core.text import tokenize
-from core.workspace import Workspace, to_safe_csv
+from core.workspace import Workspace
 from pages import _ui
 from pages._ui import t
 

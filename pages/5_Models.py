@@ -19,11 +19,15 @@ PENDING_KEY = "models_pending_selection"
 # The registry as a sortable table, broken models with the reason.
 def table_ui(current: Workspace, infos: list[ModelInfo]) -> None:
     active = current.active.name if current.active else None
-    frame = pd.DataFrame(model_rows(infos, active))
+    bundled = current.bundled_names()
+    frame = pd.DataFrame(model_rows(infos, active, bundled))
+    if not bundled:
+        frame = frame.drop(columns="bundled")
     score = {"format": "percent", "min_value": 0.0, "max_value": 1.0}
     st.dataframe(frame, hide_index=True, column_config={
         "active": st.column_config.CheckboxColumn(t("active"), width="small"),
         "name": st.column_config.TextColumn(t("name")),
+        "bundled": st.column_config.CheckboxColumn(t("bundled"), width="small"),
         "created": st.column_config.TextColumn(t("created")),
         "preset": st.column_config.TextColumn(t("preset")),
         "family": st.column_config.TextColumn(t("family")),
@@ -33,7 +37,10 @@ def table_ui(current: Workspace, infos: list[ModelInfo]) -> None:
         "device": st.column_config.TextColumn(t("device_column")),
         "problem": st.column_config.TextColumn(t("problem")),
     })
-    st.caption(t("models_folder", folder=_ui.plain(str(current.registry.root))))
+    if current.public:  # the server's folder says nothing to a visitor; how long models last does
+        st.caption(t("models_session_only"))
+    else:
+        st.caption(t("models_folder", folder=_ui.plain(str(current.registry.root))))
 
 
 # Make a model the active one for Evaluate and Predict.
@@ -94,8 +101,11 @@ def actions_ui(current: Workspace, infos: list[ModelInfo]) -> None:
         load_ui(current, info)
         download_ui(current, info)
     with manage:
-        rename_ui(current, info)
-        delete_ui(current, info)
+        if current.is_bundled(info.name):
+            st.caption(t("bundled_read_only", name=_ui.plain(info.name)))
+        else:
+            rename_ui(current, info)
+            delete_ui(current, info)
 
 
 current = _ui.workspace()

@@ -15,7 +15,9 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import StudioError
+from core.experiment import models_dir
 from core.i18n import LANGUAGES, t as translate
+from core.safety import cleanup_stale_sessions
 from core.training import device_description
 from core.workspace import Workspace
 
@@ -46,9 +48,9 @@ def workspace() -> Workspace:
     Session state survives a dropped connection, so training goes on while the browser reconnects; the lease
     below closes the workspace (stopping its training) once the session has really gone.
     """
-    if WORKSPACE_KEY not in st.session_state:
-        st.session_state[WORKSPACE_KEY] = Workspace()
-    current = st.session_state[WORKSPACE_KEY]
+    current = st.session_state.get(WORKSPACE_KEY)
+    if current is None or current.closed:  # closed: the browser came back after the grace period
+        current = st.session_state[WORKSPACE_KEY] = Workspace()
     _lease(current.id, current)
     return current
 
@@ -61,6 +63,17 @@ def _lease(workspace_id: str, _workspace: Workspace) -> Workspace:
     """
     _workspace.hold()
     return _workspace
+
+
+def remove_stale_sessions() -> None:
+    """Deletes model folders of public-mode sessions that ended without a goodbye; once per server process."""
+    _remove_stale_sessions(str(models_dir()))
+
+
+@st.cache_resource(show_spinner=False)
+def _remove_stale_sessions(models_root: str) -> int:
+    """Cached for the whole process (not per session), so only the first visitor after a start pays for it."""
+    return cleanup_stale_sessions(models_root)
 
 
 @st.cache_resource(show_spinner=False)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.data import Dataset, load_dataset, load_test_dataset, split_dataset
+from core.data import Dataset, load_dataset, load_test_dataset, load_texts, split_dataset
 from core.errors import (
     ClassError,
     ColumnError,
@@ -386,3 +386,46 @@ def test_real_corpora_load(folder: str) -> None:
     assert dataset.classes == classes
     assert (dataset.report.encoding, dataset.report.delimiter) == ("utf-8", ",")
     assert dataset.report.source == "train.csv"
+
+
+# --- texts to predict -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "texts"),
+    [
+        (b"text\nhello, world\n\"quoted, with\nline break\"\n", ["hello, world", "quoted, with\nline break"]),
+        (b"id,review\n1,good one\n2,\"bad, really\"\n", ["good one", "bad, really"]),
+        ("评论\n这个手机很好用，电池也耐用\n质量很差，不会再买了\n".encode("gb18030"),
+         ["这个手机很好用，电池也耐用", "质量很差，不会再买了"]),
+        (b"text\n\n  \nonly this\n", ["only this"]),
+        # A name like "text" wins over a longer column: a file to predict has no label column to compare with.
+        (b"text,label\nok,positive\nbad,negative\n", ["ok", "bad"]),
+        # Without a telling name, the longest non-numeric column holds the texts.
+        (b"id;a;b\n1;x;a long sentence here\n2;y;another one\n", ["a long sentence here", "another one"]),
+    ],
+)
+def test_texts_are_read_from_one_column_or_a_table(content: bytes, texts: list[str]) -> None:
+    assert load_texts(content, name="texts.csv") == texts
+
+
+def test_texts_come_from_the_named_column_of_an_upload() -> None:
+    upload = io.BytesIO(b"title,body\nFine,Works well\nMeh,Broke in a week\n")
+    upload.name = "folder/upload.csv"
+    assert load_texts(upload, text_column="title") == ["Fine", "Meh"]
+
+
+@pytest.mark.parametrize(
+    ("content", "options", "error", "message"),
+    [
+        (b"", {}, EmptyFileError, "'texts.csv' is empty"),
+        (b"id,review\n1,good\n", {"text_column": "body"}, ColumnError, "no column named 'body'"),
+        (b"text\n \n\n", {}, EmptyFileError, "'texts.csv' has no texts in column 'text'"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(range(256)), {}, NotTextError, "looks like a PNG image"),
+        (b"text\n" + b"x" * 200, {"max_bytes": 100}, FileTooLargeError, "over the 100 bytes limit"),
+        (b"id,text\n1,fine\n2,\"never closed\n", {}, CsvFormatError, "never closed"),
+    ],
+)
+def test_unusable_texts_files_raise_a_data_error_saying_why(content, options, error, message) -> None:
+    with pytest.raises(error, match=message):
+        load_texts(content, name="texts.csv", **options)

@@ -14,7 +14,7 @@ import pytest
 from sklearn import metrics as sk
 
 from core.errors import DataError
-from core.evaluate import evaluate, evaluate_probabilities, roc_auc, roc_curve
+from core.evaluate import Evaluation, evaluate, evaluate_probabilities, roc_auc, roc_curve
 
 SEEDS = range(6)
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -158,3 +158,20 @@ def test_mismatched_probabilities_refused() -> None:
 def test_does_not_import_tensorflow() -> None:
     code = "import sys, core.evaluate; sys.exit('tensorflow' in sys.modules or 'sklearn' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, check=False).returncode == 0
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_from_dict_rebuilds_what_to_dict_saved(n_classes: int) -> None:
+    texts, labels, probabilities, classes = _random_case(0, n_classes)
+    evaluation = evaluate_probabilities(texts, labels, probabilities, classes)
+    saved = json.loads(json.dumps(evaluation.to_dict()))  # as it comes back from metadata.json
+    assert Evaluation.from_dict(saved) == evaluation
+
+
+@pytest.mark.parametrize("damage", [lambda d: d.pop("accuracy"), lambda d: d.update(per_class=[{"label": "x"}])])
+def test_from_dict_refuses_damaged_metrics(damage) -> None:
+    texts, labels, probabilities, classes = _random_case(1, 2)
+    saved = evaluate_probabilities(texts, labels, probabilities, classes).to_dict()
+    damage(saved)
+    with pytest.raises(DataError, match="saved evaluation cannot be read"):
+        Evaluation.from_dict(saved)

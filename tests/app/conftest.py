@@ -56,6 +56,15 @@ def click(at: AppTest, label: str) -> AppTest:
     return at
 
 
+def tiny_settings(at: AppTest, epochs: int = 2) -> AppTest:
+    """Fills the Train form with a network that trains in a second or two."""
+    at.selectbox(key="train_family_en").set_value("mlp")
+    at.text_input(key="train_layer_sizes").input("8")
+    at.number_input(key="train_vocab_size").set_value(500)
+    at.number_input(key="train_epochs").set_value(epochs)
+    return at.run()
+
+
 def unescaped(text: str) -> str:
     """Markdown text as the user reads it (pages escape user text with backslashes)."""
     return text.replace("\\", "")
@@ -101,3 +110,10 @@ def saved_model(trained_models: Path, models_dir: Path) -> str:
     """The tiny model copied into this test's models folder (so renaming or deleting it stays local)."""
     shutil.copytree(trained_models, models_dir)
     return TINY_MODEL
+
+
+@pytest.fixture
+def with_model(app: AppTest, saved_model: str) -> AppTest:
+    """The app with the tiny model made active on the Models page."""
+    open_page(app, "pages/5_Models.py")
+    return click(app, "Use this model")

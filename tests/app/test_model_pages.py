@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import io
-
-import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import click, csv_bytes, errors, labelled_rows, open_page, unescaped
 
 CLASSES = ("negative", "positive")
-
-
-@pytest.fixture
-def with_model(app: AppTest, saved_model: str) -> AppTest:
-    """The app with the tiny model made active on the Models page."""
-    open_page(app, "pages/5_Models.py")
-    return click(app, "Use this model")
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 
 
 def test_models_page_lists_the_saved_model(app: AppTest, saved_model: str) -> None:
@@ -101,17 +92,36 @@ def test_batch_prediction_table_and_safe_download(with_model: AppTest) -> None:
     assert with_model.get("download_button")[0].proto.label == "Download predictions (CSV)"
 
 
-def test_batch_prediction_of_a_bad_file_explains(with_model: AppTest) -> None:
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("empty.csv", b"", "'empty.csv' is empty (0 bytes)"),
+        ("blank.csv", b"review\n \n\n", "'blank.csv' has no texts in column 'review'"),
+        ("photo.csv", PNG, "'photo.csv' looks like a PNG image, not a text file"),
+        ("ragged.csv", b"id,text\n1,fine\n2,too,many,fields\n", "Line 3 of 'ragged.csv' has 4 fields"),
+    ],
+)
+def test_batch_prediction_of_a_bad_file_explains(with_model: AppTest, name: str, content: bytes, message: str) -> None:
     open_page(with_model, "pages/4_Predict.py")
-    with_model.file_uploader(key="predict_upload").set_value(("empty.csv", b"", "text/csv")).run()
-    assert "'empty.csv' is empty (0 bytes)" in errors(with_model)[0]
+    with_model.file_uploader(key="predict_upload").set_value((name, content, "text/csv")).run()
+    assert not with_model.exception
+    assert message in errors(with_model)[0]
     assert not with_model.dataframe
 
 
-def test_safe_csv_defuses_formulas() -> None:
-    from core.workspace import to_safe_csv
-
-    frame = pd.DataFrame({"text": ["=1+1", "+SUM(A1)", "-bad", "@cmd", "fine"], "p": [-0.5, 0.1, 0.2, 0.3, 0.4]})
-    round_trip = pd.read_csv(io.BytesIO(to_safe_csv(frame)), encoding="utf-8-sig")
-    assert list(round_trip["text"]) == ["'=1+1", "'+SUM(A1)", "'-bad", "'@cmd", "fine"]
-    assert list(round_trip["p"]) == [-0.5, 0.1, 0.2, 0.3, 0.4]
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("other.csv", csv_bytes(labelled_rows(8) + [("it is fine, nothing special about it", "neutral")]),
+         "has labels the model was not trained on: 'neutral' (1 row)"),
+        ("photo.csv", PNG, "'photo.csv' looks like a PNG image, not a text file"),
+        ("texts.csv", b"text\ngood\nbad\n", "'texts.csv' has only one column ('text')"),
+    ],
+)
+def test_evaluating_a_bad_file_explains_and_keeps_the_evaluation(with_model: AppTest, name: str, content: bytes,
+                                                                  message: str) -> None:
+    open_page(with_model, "pages/3_Evaluate.py")
+    with_model.file_uploader(key="evaluate_upload").set_value((name, content, "text/csv")).run()
+    assert not with_model.exception
+    assert message in errors(with_model)[0]
+    assert "Measured on: test" in [caption.value for caption in with_model.caption]  # the earlier one stays

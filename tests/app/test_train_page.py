@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable, Iterator
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import RUN_TIMEOUT, click, errors, open_page, unescaped
+from core.training import JobStatus, _JobQueue
+from core.workspace import Workspace
+
+from tests.app.conftest import APP, RUN_TIMEOUT, click, errors, open_page, tiny_settings, unescaped
 
 
 @pytest.fixture
@@ -13,14 +20,6 @@ def train_page(app: AppTest) -> AppTest:
     """The Train page with the bundled sample loaded."""
     open_page(app, "pages/2_Train.py")
     return click(app, "Use the sample")
-
-
-def tiny_settings(at: AppTest, epochs: int = 2) -> AppTest:
-    at.selectbox(key="train_family_en").set_value("mlp")
-    at.text_input(key="train_layer_sizes").input("8")
-    at.number_input(key="train_vocab_size").set_value(500)
-    at.number_input(key="train_epochs").set_value(epochs)
-    return at.run()
 
 
 def test_without_data_train_is_disabled(app: AppTest) -> None:
@@ -96,8 +95,14 @@ def long_run(train_page: AppTest, monkeypatch: pytest.MonkeyPatch) -> AppTest:
 def test_training_stops_when_the_session_ends(long_run: AppTest) -> None:
     from streamlit.runtime.caching import clear_session_resource_cache
 
+    workspace = long_run.session_state["workspace"]
+    job = workspace.job
     clear_session_resource_cache(APPTEST_SESSION_ID)  # what Streamlit does when the browser disconnects
-    assert long_run.session_state["workspace"].job.wait(RUN_TIMEOUT).value == "stopped"
+    assert job.wait(RUN_TIMEOUT).value == "stopped"
+    _wait_for(lambda: workspace.closed and workspace.job is None)
+    assert workspace.dataset is None and workspace.active is None  # the session's data and models are let go
+    long_run.run()  # a browser coming back after the grace period starts afresh
+    assert not long_run.exception and long_run.session_state["workspace"] is not workspace
 
 
 def test_training_survives_a_reconnect(long_run: AppTest) -> None:
@@ -118,3 +123,51 @@ def test_settings_survive_a_language_switch(train_page: AppTest) -> None:
     train_page.sidebar.radio[0].set_value("en").run()
     assert train_page.selectbox(key="train_family_en").value == "gru"
     assert train_page.text_input(key="train_layer_sizes").value == "64, 128"
+
+
+def _wait_for(condition: Callable[[], object], seconds: float = RUN_TIMEOUT) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+class _OtherJob:
+    """Another session's job as the queue sees it: in a slot or in line until told to stop."""
+
+    stop_requested = False
+
+
+@pytest.fixture
+def full_queue() -> Iterator[_JobQueue]:
+    """A one-slot training queue with one job training and one waiting, as when the server is busy."""
+    queue = _JobQueue(slots=1)
+    training, waiting = _OtherJob(), _OtherJob()
+    assert queue.enter(training)
+    waiter = threading.Thread(target=queue.enter, args=(waiting,), daemon=True)
+    waiter.start()
+    _wait_for(lambda: queue.position(waiting) == 1)
+    yield queue
+    waiting.stop_requested = True
+    queue.wake()
+    waiter.join(5)
+    queue.leave(training)
+
+
+def test_a_waiting_job_shows_its_place_in_line_and_can_be_cancelled(full_queue: _JobQueue) -> None:
+    at = AppTest.from_file(str(APP), default_timeout=RUN_TIMEOUT)
+    workspace = at.session_state["workspace"] = Workspace(queue=full_queue)
+    at.run()
+    open_page(at, "pages/2_Train.py")
+    tiny_settings(click(at, "Use the sample"))
+    click(at, "Train")
+    job = workspace.job
+    _wait_for(lambda: job.snapshot().queue_position == 2)
+    at.run()
+    assert "Waiting for a free training slot: position 2." in [info.value for info in at.info][0]
+    assert [button.label for button in at.button] == ["Cancel"]
+    click(at, "Cancel")
+    assert job.wait(RUN_TIMEOUT) == JobStatus.STOPPED
+    at.run()
+    assert at.info[0].value == "Training was stopped before it began; nothing was saved."
+    assert full_queue.position(job) is None and workspace.models() == []

@@ -1,14 +1,24 @@
-"""The per-session workspace without a browser: loading, parsing settings, reading texts, session lifetime."""
+"""The per-session workspace without a browser: loading, parsing settings, public mode, session lifetime."""
 
 from __future__ import annotations
 
+import gc
+import shutil
 import threading
+import time
+import weakref
+from pathlib import Path
 
 import pytest
 
-from core.errors import ColumnError, ConfigError, EmptyFileError, NotTextError, RegistryError, TrainingError
-from core.workspace import Workspace, filter_examples, parse_layer_sizes, read_texts
-from tests.app.conftest import csv_bytes, labelled_rows
+from core.config import TrainConfig
+from core.errors import ColumnError, ConfigError, ModelNotFoundError, NotTextError, RegistryError, TrainingError
+from core.safety import SESSIONS_FOLDER
+from core.training import JobStatus
+from core.workspace import Workspace, filter_examples, parse_layer_sizes
+from tests.app.conftest import RUN_TIMEOUT, TINY_MODEL, csv_bytes, labelled_rows
+
+TINY = TrainConfig(family="mlp", layer_sizes=[8], vocab_size=500, epochs=2, batch_size=16, preset="default")
 
 
 class _StubJob:
@@ -19,6 +29,9 @@ class _StubJob:
 
     def stop(self) -> None:
         self.stopped.set()
+
+    def wait(self, timeout: float | None = None) -> None:
+        self.stopped.wait(timeout)
 
 
 @pytest.mark.parametrize(("text", "sizes"), [("64", [64]), ("64, 128", [64, 128]), (" 32 ;16 ", [32, 16])])
@@ -58,35 +71,15 @@ def test_training_needs_data_and_predicting_needs_a_model() -> None:
         workspace.predict(["hello"])
 
 
-@pytest.mark.parametrize(
-    ("content", "texts"),
-    [
-        (b"text\nhello, world\n\"quoted, with\nline break\"\n", ["hello, world", "quoted, with\nline break"]),
-        (b"id,review\n1,good one\n2,\"bad, really\"\n", ["good one", "bad, really"]),
-        ("评论\n这个手机很好用，电池也耐用\n质量很差，不会再买了\n".encode("gb18030"),
-         ["这个手机很好用，电池也耐用", "质量很差，不会再买了"]),
-        (b"text\n\n  \nonly this\n", ["only this"]),
-    ],
-)
-def test_texts_are_read_from_one_column_or_a_table(content: bytes, texts: list[str]) -> None:
-    assert read_texts(content, name="texts.csv") == texts
-
-
-def test_reading_texts_reports_bad_files() -> None:
-    with pytest.raises(EmptyFileError, match="'texts.csv' is empty"):
-        read_texts(b"", name="texts.csv")
-    with pytest.raises(ColumnError, match="no column named 'body'"):
-        read_texts(b"id,review\n1,good\n", name="texts.csv", text_column="body")
-
-
 def test_release_closes_after_the_grace_period_unless_held() -> None:
     workspace = Workspace()
     workspace.job = _StubJob()
     workspace.release(grace_seconds=0.05)
     workspace.hold()  # the browser reconnected in time
     assert not workspace.job.stopped.wait(0.3)
+    job = workspace.job
     workspace.release(grace_seconds=0.05)
-    assert workspace.job.stopped.wait(2)
+    assert job.stopped.wait(2)
 
 
 def test_filter_examples_by_text_and_label() -> None:
@@ -94,3 +87,68 @@ def test_filter_examples_by_text_and_label() -> None:
     assert filter_examples(rows, contains="GREAT") == rows
     assert filter_examples(rows, contains="great", true_label="negative") == rows[1:]
     assert filter_examples(rows, contains="tablet") == []
+
+
+def _wait_for(condition, seconds: float = RUN_TIMEOUT) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_closing_a_public_session_stops_training_frees_models_and_deletes_its_folder(tmp_path: Path) -> None:
+    root = tmp_path / "models"
+    workspace = Workspace(models_root=root, public=True)
+    workspace.load_upload(csv_bytes(labelled_rows(80)), name="tiny.csv")
+    first = workspace.start_training(TINY, name="mine")
+    assert first.wait(RUN_TIMEOUT) == JobStatus.FINISHED, first.snapshot().error
+    folder = workspace.registry.root
+    assert folder.parent == root / SESSIONS_FOLDER and (folder / "mine").is_dir()
+    model_ref = weakref.ref(first.model)
+    del first
+    job = workspace.start_training(TINY.replace(epochs=1000, early_stopping=False))
+    _wait_for(lambda: job.snapshot().batch_history)
+    started = time.monotonic()
+    workspace.close()
+    assert time.monotonic() - started < 10
+    assert job.status == JobStatus.STOPPED and not job._thread.is_alive()
+    assert workspace.closed and workspace.job is workspace.active is workspace.evaluation is None
+    assert workspace.dataset is workspace.split is None
+    assert not folder.exists() and root.is_dir()
+    job_ref = weakref.ref(job)
+    del job
+    gc.collect()
+    assert job_ref() is None and model_ref() is None
+
+
+def test_closing_a_local_session_keeps_the_shared_models(tmp_path: Path) -> None:
+    kept = tmp_path / "models" / "someone-elses"
+    kept.mkdir(parents=True)
+    workspace = Workspace(models_root=tmp_path / "models", public=False)
+    assert workspace.registry.root == tmp_path / "models" and workspace.bundled is None
+    workspace.close()
+    assert kept.is_dir()
+
+
+def test_public_sessions_see_their_own_models_and_the_bundled_ones_read_only(
+    trained_models: Path, tmp_path: Path
+) -> None:
+    root = tmp_path / "models"
+    shutil.copytree(trained_models, root)  # the bundled model
+    first, second = Workspace(models_root=root, public=True), Workspace(models_root=root, public=True)
+    shutil.copytree(trained_models / TINY_MODEL, first.registry.root / "first-own")
+    assert [info.name for info in first.models()] == ["first-own", TINY_MODEL]
+    assert [info.name for info in second.models()] == [TINY_MODEL]
+    assert first.bundled_names() == second.bundled_names() == {TINY_MODEL}
+    assert not first.is_bundled("first-own")
+    with pytest.raises(ModelNotFoundError):
+        second.delete_model("first-own")
+    with pytest.raises(ModelNotFoundError):
+        second.activate_model("first-own")
+    for change in (lambda: second.delete_model(TINY_MODEL), lambda: second.rename_model(TINY_MODEL, "mine")):
+        with pytest.raises(RegistryError, match="comes with the app and is read-only"):
+            change()
+    assert second.activate_model(TINY_MODEL).name == TINY_MODEL  # bundled models can be used and downloaded
+    assert second.model_file(TINY_MODEL).is_file()
+    first.delete_model("first-own")
+    assert (root / TINY_MODEL).is_dir() and [info.name for info in first.models()] == [TINY_MODEL]
