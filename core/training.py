@@ -65,7 +65,7 @@ class JobSnapshot:
         return self.status in _DONE
 
 
-class _JobQueue:
+class JobQueue:
     """First come, first served admission of jobs to a fixed number of training slots."""
 
     def __init__(self, slots: int) -> None:
@@ -103,7 +103,7 @@ class _JobQueue:
             self._changed.notify_all()
 
 
-JOB_QUEUE = _JobQueue(MAX_CONCURRENT_JOBS)
+JOB_QUEUE = JobQueue(MAX_CONCURRENT_JOBS)
 _GPU_SETUP = threading.Lock()
 
 
@@ -142,7 +142,7 @@ class TrainingJob:
         train: Dataset,
         validation: Dataset | None = None,
         on_done: Callable[[TrainingJob], None] | None = None,
-        queue: _JobQueue = JOB_QUEUE,
+        queue: JobQueue = JOB_QUEUE,
     ) -> None:
         self.config = config
         self.train = train

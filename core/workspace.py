@@ -76,7 +76,7 @@ class Workspace:
     """Everything one browser session has loaded, trained and chosen."""
 
     def __init__(self, models_root: str | Path | None = None, *, public: bool | None = None,
-                 queue: training._JobQueue | None = None) -> None:
+                 queue: training.JobQueue | None = None) -> None:
         """Args:
         models_root: Folder of saved models; None means `core.experiment.models_dir()` at each use.
         public: Whether strangers share the app (own models per session, bundled ones read-only);

@@ -93,7 +93,7 @@ def test_an_error_in_on_done_fails_the_job_and_the_next_job_trains(train: Datase
 
 def test_a_failed_job_frees_its_training_slot(train: Dataset, monkeypatch) -> None:
     monkeypatch.setattr(_Recorder, "on_train_batch_end", lambda self, batch, logs=None: 1 / 0)
-    queue = core.training._JobQueue(slots=1)
+    queue = core.training.JobQueue(slots=1)
     for _ in range(3):  # with a leaked slot the second job would wait forever
         _failed_with(TrainingJob(FAST, train, queue=queue).start(), "ZeroDivisionError")
     assert queue.position(TrainingJob(FAST, train, queue=queue)) is None and not queue._running

@@ -12,7 +12,7 @@ from core.config import TrainConfig
 from core.data import Dataset
 from core.predict import Predictor
 from core.errors import TrainingError
-from core.training import JobStatus, TrainingJob, _JobQueue, _Recorder, device_description
+from core.training import JobStatus, TrainingJob, JobQueue, _Recorder, device_description
 from tests.conftest import make_texts
 
 FAST = dict(family="mlp", layer_sizes=[8], vocab_size=500, batch_size=8, epochs=3, learning_rate=0.02, early_stopping=False)
@@ -109,7 +109,7 @@ def test_an_error_in_on_done_marks_the_job_failed():
 
 def test_queue_admits_jobs_in_order_and_a_waiting_job_can_be_cancelled():
     train, validation = _datasets()
-    queue = _JobQueue(slots=1)
+    queue = JobQueue(slots=1)
     release = threading.Event()
     first = TrainingJob(TrainConfig(**FAST), train, validation, on_done=lambda job: release.wait(30), queue=queue).start()
     second = TrainingJob(TrainConfig(**FAST), train, validation, queue=queue).start()

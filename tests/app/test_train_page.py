@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.training import JobStatus, _JobQueue
+from core.training import JobStatus, JobQueue
 from core.workspace import Workspace
 
 from tests.app.conftest import APP, RUN_TIMEOUT, click, errors, open_page, tiny_settings, unescaped
@@ -139,9 +139,9 @@ class _OtherJob:
 
 
 @pytest.fixture
-def full_queue() -> Iterator[_JobQueue]:
+def full_queue() -> Iterator[JobQueue]:
     """A one-slot training queue with one job training and one waiting, as when the server is busy."""
-    queue = _JobQueue(slots=1)
+    queue = JobQueue(slots=1)
     training, waiting = _OtherJob(), _OtherJob()
     assert queue.enter(training)
     waiter = threading.Thread(target=queue.enter, args=(waiting,), daemon=True)
@@ -154,7 +154,7 @@ def full_queue() -> Iterator[_JobQueue]:
     queue.leave(training)
 
 
-def test_a_waiting_job_shows_its_place_in_line_and_can_be_cancelled(full_queue: _JobQueue) -> None:
+def test_a_waiting_job_shows_its_place_in_line_and_can_be_cancelled(full_queue: JobQueue) -> None:
     at = AppTest.from_file(str(APP), default_timeout=RUN_TIMEOUT)
     workspace = at.session_state["workspace"] = Workspace(queue=full_queue)
     at.run()
