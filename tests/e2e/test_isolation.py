@@ -1,0 +1,95 @@
+"""People sharing one server: each sees only their own training job and chart, a newcomer sees none, and
+stopping one run leaves the other running."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.conftest import (
+    browser_session,
+    chart_points,
+    fill_training_form,
+    go_to,
+    load_sample_on_data_page,
+    press_train,
+    stop_button,
+    stop_if_training,
+    wait_for_app,
+    wait_for_chart_points,
+)
+
+
+def test_two_sessions_train_apart(browser: Browser, app_server: str) -> None:
+    with (browser_session(browser, "isolation-alice") as alice, browser_session(browser, "isolation-bob") as bob,
+          browser_session(browser, "isolation-carol") as carol):
+        try:
+            _check_sessions_apart(alice, bob, carol, app_server)
+        finally:
+            stop_if_training(alice)
+            stop_if_training(bob)
+
+
+def _check_sessions_apart(alice: Page, bob: Page, carol: Page, app_server: str) -> None:
+    _open(alice, app_server, "Reviews, English")
+    fill_training_form(alice, epochs=200, early_stopping=False, name="alice-run")
+    _open(bob, app_server, "Reviews, Chinese")
+    fill_training_form(bob, epochs=200, early_stopping=False, name="bob-run")
+
+    press_train(alice)
+    stop_button(alice).wait_for(timeout=60_000)
+    wait_for_chart_points(alice, more_than=0)
+    # Alice leaves the page (her job goes on) while Bob starts. A job started while another session's job is
+    # fitting needs 30-80 s to reach its first batch on 2 cores (1 s outside the app): see the lead's report.
+    go_to(alice, "Home")
+    expect(alice.get_by_test_id("stSidebar").get_by_test_id("stProgress")).to_be_visible()  # her job goes on
+    press_train(bob)
+    stop_button(bob).wait_for(timeout=60_000)
+    bob_points = wait_for_chart_points(bob, more_than=0, timeout_ms=90_000)
+    go_to(alice, "Train")
+
+    # Carol arrives while both train: nothing of theirs is on her pages.
+    carol.goto(app_server)
+    wait_for_app(carol)
+    go_to(carol, "Train")
+    expect(carol.get_by_text("Load training data first.")).to_be_visible()
+    expect(stop_button(carol)).to_have_count(0)
+    expect(carol.get_by_test_id("stVegaLiteChart")).to_have_count(0)
+    expect(carol.get_by_test_id("stProgress")).to_have_count(0)  # neither on the page nor in the sidebar
+
+    _expect_own_job(alice, source="reviews-en.csv", other="reviews-zh.csv")
+    _expect_own_job(bob, source="reviews-zh.csv", other="reviews-en.csv")
+
+    # Alice stops; Bob's run goes on and his chart keeps growing.
+    stop_button(alice).click()
+    expect(alice.get_by_text(re.compile(r"Saved as alice-run"))).to_be_visible(timeout=60_000)
+    wait_for_app(alice)
+    expect(alice.get_by_text("Active model: alice-run")).to_be_visible()
+    expect(stop_button(bob)).to_be_enabled()
+    wait_for_chart_points(bob, more_than=max(bob_points, chart_points(bob)), timeout_ms=30_000)
+    expect(bob.get_by_text("Saved as")).to_have_count(0)
+    expect(bob.get_by_text("No model active yet.")).to_be_visible()
+
+    stop_button(bob).click()
+    expect(bob.get_by_text(re.compile(r"Saved as bob-run"))).to_be_visible(timeout=60_000)
+    expect(alice.get_by_text("bob-run")).to_have_count(0)
+    for session in (alice, bob):
+        expect(session.get_by_test_id("stException")).to_have_count(0)
+
+
+def _open(page: Page, app_server: str, sample: str) -> None:
+    """Opens the app, loads a bundled sample on the Data page and goes to the Train page."""
+    page.goto(app_server)
+    wait_for_app(page)
+    go_to(page, "Data")
+    load_sample_on_data_page(page, sample)
+    go_to(page, "Train")
+
+
+def _expect_own_job(page: Page, source: str, other: str) -> None:
+    """The Train page shows this session's running job (its data, progress, two charts), not the other's."""
+    expect(page.get_by_text(re.compile(f"^Training data: {re.escape(source)}"))).to_be_visible()
+    expect(page.get_by_test_id("stMain")).not_to_contain_text(other)
+    expect(stop_button(page)).to_be_enabled()
+    expect(page.get_by_test_id("stVegaLiteChart")).to_have_count(2)
