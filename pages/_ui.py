@@ -282,8 +282,15 @@ def _thin(rows: Sequence[dict]) -> Sequence[dict]:
     return rows[::step] if step > 1 else rows
 
 
+# Per-batch points drawn at most: the chart is rebuilt every second while training, and thousands of points
+# cost the training thread CPU time for nothing a person can see.
+MAX_BATCH_POINTS = 400
+
+
 def training_charts_ui(batch_rows: Sequence[dict], epoch_rows: Sequence[dict]) -> None:
     """Loss and accuracy side by side."""
+    stride = -(-len(batch_rows) // MAX_BATCH_POINTS)  # ceiling division: at most MAX_BATCH_POINTS rows
+    batch_rows = list(batch_rows[::max(stride, 1)])
     left, right = st.columns(2)
     left.altair_chart(training_chart(batch_rows, epoch_rows, "loss"), width="stretch")
     right.altair_chart(training_chart(batch_rows, epoch_rows, "accuracy"), width="stretch")
