@@ -5,6 +5,7 @@ The leading underscore keeps this file out of the page list; pages import it as 
 
 from __future__ import annotations
 
+import gc
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -25,8 +26,9 @@ WORKSPACE_KEY = "workspace"
 LANGUAGE_KEY = "language"
 # Seconds between refreshes of a running job's progress; fast enough to feel live, slow enough for 2 cores.
 POLL_SECONDS = 1.0
-# Batch points drawn per chart; longer runs are thinned evenly so the browser stays smooth.
-MAX_CHART_POINTS = 1500
+# Per-batch points drawn per chart at most: the chart is rebuilt every second while training, and thousands
+# of points would cost the server and the browser time for nothing a person can see. Longer runs are thinned.
+MAX_BATCH_POINTS = 400
 # (script, title key, icon, url path): the order of the navigation menu.
 PAGES = (
     ("pages/0_Home.py", "nav_home", ":material/home:", "home"),
@@ -63,6 +65,23 @@ def _lease(workspace_id: str, _workspace: Workspace) -> Workspace:
     """
     _workspace.hold()
     return _workspace
+
+
+@st.cache_resource(show_spinner=False)
+def exempt_imports_from_gc() -> int:
+    """Moves everything imported so far (TensorFlow's ~400,000 objects) out of the garbage collector's sight.
+
+    Streamlit runs a full collection after every script and fragment run, and again through
+    `keras.backend.clear_session()`; over TensorFlow's heap each takes ~0.15 s holding the GIL, which
+    stalled page switches and training (fragments poll every second). Imported modules live as long as
+    the process, so the collector has nothing to find among them. Once per server process.
+
+    Returns:
+        How many objects are now exempt.
+    """
+    gc.collect()
+    gc.freeze()
+    return gc.get_freeze_count()
 
 
 def remove_stale_sessions() -> None:
@@ -278,19 +297,13 @@ def _series(rows: Sequence[dict], key: str, name: str) -> pd.DataFrame:
 
 
 def _thin(rows: Sequence[dict]) -> Sequence[dict]:
-    step = math.ceil(len(rows) / MAX_CHART_POINTS) if rows else 1
+    """Every k-th row, k chosen so that at most MAX_BATCH_POINTS remain."""
+    step = math.ceil(len(rows) / MAX_BATCH_POINTS) if rows else 1
     return rows[::step] if step > 1 else rows
-
-
-# Per-batch points drawn at most: the chart is rebuilt every second while training, and thousands of points
-# cost the training thread CPU time for nothing a person can see.
-MAX_BATCH_POINTS = 400
 
 
 def training_charts_ui(batch_rows: Sequence[dict], epoch_rows: Sequence[dict]) -> None:
     """Loss and accuracy side by side."""
-    stride = -(-len(batch_rows) // MAX_BATCH_POINTS)  # ceiling division: at most MAX_BATCH_POINTS rows
-    batch_rows = list(batch_rows[::max(stride, 1)])
     left, right = st.columns(2)
     left.altair_chart(training_chart(batch_rows, epoch_rows, "loss"), width="stretch")
     right.altair_chart(training_chart(batch_rows, epoch_rows, "accuracy"), width="stretch")
