@@ -103,7 +103,8 @@ def _check(ok: bool, name: str, value: Any, allowed: str) -> None:
 PRESETS: dict[str, TrainConfig] = {
     "default": TrainConfig(
         family="mlp", layer_sizes=[64], ngrams=2, vocab_size=50_000, dropout=0.5,
-        learning_rate=1e-3, epochs=20, batch_size=128, patience=2, preset="default",
+        # Batch 256 at 3e-3 suits unit-length TF-IDF rows: as fast as batch 128 at 1e-3, and more accurate.
+        learning_rate=3e-3, epochs=20, batch_size=256, patience=2, preset="default",
     ),
     "article-lstm": TrainConfig(
         family="lstm", layer_sizes=[64, 128], vocab_size=20_000, embedding_dim=128, dropout=0.0,

@@ -66,3 +66,24 @@ def test_sparse_tf_idf_equals_keras_dense_tf_idf():
     tf_idf.set_idf(vocabulary)
     sparse = tf_idf(counts(texts))
     np.testing.assert_allclose(tf.sparse.to_dense(sparse).numpy(), keras.ops.convert_to_numpy(dense(texts)), rtol=1e-6)
+
+
+def test_normalized_tf_idf_is_sublinear_and_unit_length_per_text():
+    texts = ["good good good good movie", "bad", "", "unseen"]
+    vocabulary = build_vocabulary(texts[:2], max_tokens=100)
+    counts = keras.layers.TextVectorization(standardize=standardize, output_mode="count", sparse=True)
+    counts.set_vocabulary(vocabulary.tokens)
+    tf_idf = SparseTfIdf(len(vocabulary.tokens) + 1, normalize=True)
+    tf_idf.set_idf(vocabulary)
+    rows = tf.sparse.to_dense(tf_idf(counts(texts))).numpy()
+    idf = dict(zip(vocabulary.tokens, vocabulary.idf_weights))
+    good, movie = (1 + np.log(4)) * idf["good"], idf["movie"]
+    columns = {token: index + 1 for index, token in enumerate(vocabulary.tokens)}
+    np.testing.assert_allclose(rows[0, [columns["good"], columns["movie"]]], np.array([good, movie]) / np.hypot(good, movie), rtol=1e-6)
+    np.testing.assert_allclose(np.linalg.norm(rows, axis=1), [1, 1, 0, 1], rtol=1e-6)  # empty text: all zeros
+
+
+def test_models_saved_before_normalization_still_load_unnormalized():
+    config = SparseTfIdf(10, name="tf_idf").get_config()
+    config.pop("normalize")  # what a model saved by the earlier version holds
+    assert SparseTfIdf.from_config(config).normalize is False
