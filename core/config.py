@@ -26,6 +26,9 @@ class TrainConfig:
     layer_sizes: list[int] = field(default_factory=lambda: [64])
     # mlp only: 1 reads words (CJK: characters), 2 adds word (CJK: character) bigrams.
     ngrams: int = 2
+    # mlp only: sublinear term frequency and unit-length TF-IDF rows, as scikit-learn's
+    # TfidfVectorizer(sublinear_tf=True); False feeds plain TF-IDF, as the article's bag of words.
+    normalize_tf_idf: bool = True
     # Most frequent tokens (n-grams for mlp) kept; the rest count as out-of-vocabulary.
     vocab_size: int = 20_000
     # Tokens read per text by sequence families; None picks the 95th percentile of training text lengths.
@@ -113,7 +116,8 @@ PRESETS: dict[str, TrainConfig] = {
         preset="article-lstm",
     ),
     "article-mlp": TrainConfig(
-        family="mlp", layer_sizes=[128, 64], ngrams=1, vocab_size=20_000, dropout=0.0,
+        # Plain TF-IDF: normalised rows cost it 3.7 points on ChnSentiCorp (85.1%) at its batch 32 and lr 1e-3.
+        family="mlp", layer_sizes=[128, 64], ngrams=1, normalize_tf_idf=False, vocab_size=20_000, dropout=0.0,
         learning_rate=1e-3, epochs=100, batch_size=32, validation_split=0.1, patience=3,
         preset="article-mlp",
     ),

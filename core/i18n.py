@@ -167,6 +167,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ngrams_1": ("single words", "单个词"),
     "ngrams_2": ("words and pairs", "词和二元组"),
     "ngrams_3": ("up to triples", "最多三元组"),
+    "normalize_tf_idf": ("Normalise word weights", "归一化词权重"),
+    "normalize_tf_idf_help": (
+        "MLP only: a repeated word counts less each time, and long and short texts weigh the same "
+        "(sublinear TF-IDF scaled to unit length). Usually more accurate; off reproduces a plain bag of words.",
+        "仅 MLP：重复出现的词权重递减，长短文本权重相同（次线性 TF-IDF，按单位长度缩放）。"
+        "通常更准确；关闭则使用普通词袋。",
+    ),
     "embedding_dim": ("Embedding size", "嵌入维度"),
     "sequence_length": ("Sequence length", "序列长度"),
     "sequence_length_help": (

@@ -37,13 +37,13 @@ def build_model(config: TrainConfig, train_texts: Sequence[str], classes: Sequen
 
 
 def _tf_idf_features(config: TrainConfig, train_texts: Sequence[str], inputs: keras.KerasTensor) -> keras.KerasTensor:
-    """Sparse, length-normalised TF-IDF over 1..n-grams, for the dense family."""
+    """Sparse TF-IDF over 1..n-grams, for the dense family."""
     vocabulary = build_vocabulary(train_texts, max_tokens=config.vocab_size - 1, ngrams=config.ngrams)
     counter = layers.TextVectorization(
         standardize=standardize, ngrams=config.ngrams, output_mode="count", sparse=True, name="vectorizer"
     )
     counter.set_vocabulary(vocabulary.tokens)
-    tf_idf = SparseTfIdf(len(vocabulary.tokens) + 1, normalize=True, name="tf_idf")
+    tf_idf = SparseTfIdf(len(vocabulary.tokens) + 1, normalize=config.normalize_tf_idf, name="tf_idf")
     tf_idf.set_idf(vocabulary)
     return tf_idf(counter(inputs))
 

@@ -92,6 +92,8 @@ def model_settings_ui() -> None:
     st.number_input(t("vocab_size"), min_value=100, max_value=500_000, step=1000, key="train_vocab_size", **KEEP)
     _ui.translated_selectbox(t("ngrams"), (1, 2, 3), "train_ngrams", disabled=sequence, help=t("ngrams_help"),
                              format_func=lambda n: t(f"ngrams_{n}"))
+    st.checkbox(t("normalize_tf_idf"), key="train_normalize_tf_idf", disabled=sequence, help=t("normalize_tf_idf_help"),
+                **KEEP)
     st.number_input(t("embedding_dim"), min_value=4, max_value=1024, step=16, key="train_embedding_dim",
                     disabled=not sequence, **KEEP)
     st.number_input(t("sequence_length"), min_value=4, max_value=2000, step=10, value=None, key="train_sequence_length",

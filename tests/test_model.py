@@ -35,7 +35,14 @@ def test_article_mlp_is_a_bag_of_words_with_dense_128_and_64():
     dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
     assert [layer.units for layer in dense] == [128, 64, 3]
     assert model.layers[1].get_config()["output_mode"] == "count" and model.layers[1].get_config()["sparse"]
-    assert isinstance(model.layers[2], SparseTfIdf)
+    assert isinstance(model.layers[2], SparseTfIdf) and not model.layers[2].normalize  # plain TF-IDF, as measured
+
+
+def test_default_reads_sublinear_unit_length_tf_idf_of_words_and_pairs():
+    texts, _ = make_texts(40)
+    model = build_model(preset("default"), texts, ("a", "b"))
+    assert model.layers[1].get_config()["ngrams"] == 2
+    assert model.layers[2].normalize
 
 
 @pytest.mark.parametrize(

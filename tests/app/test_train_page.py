@@ -34,9 +34,13 @@ def test_preset_fills_the_form(train_page: AppTest) -> None:
     assert train_page.text_input(key="train_layer_sizes").value == "64, 128"
     assert train_page.number_input(key="train_embedding_dim").value == 128
     assert not train_page.number_input(key="train_embedding_dim").disabled
+    assert train_page.checkbox(key="train_normalize_tf_idf").disabled  # a word-weighting choice, mlp only
     train_page.selectbox(key="train_preset_en").set_value("article-mlp").run()
     assert train_page.text_input(key="train_layer_sizes").value == "128, 64"
     assert train_page.number_input(key="train_embedding_dim").disabled  # mlp has no embedding
+    assert train_page.checkbox(key="train_normalize_tf_idf").value is False  # the article's plain bag of words
+    train_page.selectbox(key="train_preset_en").set_value("default").run()
+    assert train_page.checkbox(key="train_normalize_tf_idf").value is True
 
 
 def test_bad_settings_show_what_to_fix(train_page: AppTest) -> None:
