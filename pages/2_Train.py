@@ -15,7 +15,7 @@ from pages import _ui
 from pages._ui import t
 
 CUSTOM = "custom"
-LEARNING_RATES = (1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2, 1e-1)
+LEARNING_RATES = (1e-4, 2e-4, 3e-4, 5e-4, 1e-3, 2e-3, 3e-3, 5e-3, 1e-2, 2e-2, 3e-2, 5e-2, 1e-1)
 PRESET_KEY = "train_preset"
 # Form widgets keep their values for the whole session, so leaving the page and coming back keeps them.
 KEEP = {"persist_state": "session"}
@@ -107,8 +107,10 @@ def training_settings_ui() -> None:
     st.markdown(f"**{t('settings_training')}**")
     st.number_input(t("epochs"), min_value=1, max_value=1000, key="train_epochs", **KEEP)
     st.number_input(t("batch_size"), min_value=1, max_value=4096, key="train_batch_size", **KEEP)
-    st.select_slider(t("learning_rate"), LEARNING_RATES, key="train_learning_rate", format_func=lambda r: f"{r:g}",
-                     **KEEP)
+    # A slider given a value it does not offer silently moves to its first option, so the preset's rate is
+    # always among the options.
+    rates = sorted({*LEARNING_RATES, st.session_state.train_learning_rate})
+    st.select_slider(t("learning_rate"), rates, key="train_learning_rate", format_func=lambda r: f"{r:g}", **KEEP)
     stop_early = st.checkbox(t("early_stopping"), key="train_early_stopping", help=t("early_stopping_help"), **KEEP)
     st.number_input(t("patience"), min_value=1, max_value=100, key="train_patience", disabled=not stop_early, **KEEP)
 

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.config import PRESETS
 from core.training import JobStatus, JobQueue
 from core.workspace import Workspace
 
@@ -41,6 +42,17 @@ def test_preset_fills_the_form(train_page: AppTest) -> None:
     assert train_page.checkbox(key="train_normalize_tf_idf").value is False  # the article's plain bag of words
     train_page.selectbox(key="train_preset_en").set_value("default").run()
     assert train_page.checkbox(key="train_normalize_tf_idf").value is True
+
+
+@pytest.mark.parametrize("name", [*PRESETS])
+def test_every_preset_shows_exactly_its_settings(train_page: AppTest, name: str) -> None:
+    # A learning rate missing from the slider's options used to turn default's 3e-3 into 1e-4 unseen.
+    train_page.selectbox(key="train_preset_en").set_value(name).run()
+    shown = {key: train_page.session_state[f"train_{key}"] for key in PRESETS[name].to_dict()
+             if key not in ("preset", "clipnorm", "layer_sizes")}
+    expected = {key: value for key, value in PRESETS[name].to_dict().items() if key in shown}
+    assert shown == expected
+    assert train_page.select_slider(key="train_learning_rate").value == PRESETS[name].learning_rate
 
 
 def test_bad_settings_show_what_to_fix(train_page: AppTest) -> None:
