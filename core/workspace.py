@@ -492,7 +492,8 @@ def _model_row(info: ModelInfo, active: bool, bundled: bool) -> dict[str, Any]:
     metadata = info.metadata
     metrics = metadata.get("metrics", {})
     config = metadata.get("config", {})
-    rows = metadata.get("data", {}).get("rows", {})
+    data = metadata.get("data", {})
+    rows = data.get("rows", {})
     return {
         "active": active,
         "name": info.name,
@@ -500,9 +501,15 @@ def _model_row(info: ModelInfo, active: bool, bundled: bool) -> dict[str, Any]:
         "created": str(metadata.get("created", ""))[:19].replace("T", " "),
         "preset": metadata.get("preset") or "",
         "family": config.get("family", ""),
+        "layers": ", ".join(map(str, config.get("layer_sizes", []))),
         "accuracy": metrics.get("accuracy"),
         "macro_f1": metrics.get("macro_f1"),
+        "evaluated_on": metadata.get("evaluated_on", ""),
+        # Scores compare fairly only between models trained on the same data: same source and fingerprint.
+        "data": f"{data.get('source') or ''} · {str(data.get('fingerprint') or '')[:8]}".strip(" ·"),
         "rows": sum(rows.values()) if rows else None,
+        "epochs": metadata.get("epochs_run"),
+        "train_seconds": metadata.get("train_seconds"),
         "device": metadata.get("device", ""),
         "problem": info.broken or "",
     }

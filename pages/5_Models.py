@@ -1,4 +1,5 @@
-"""Models: every saved model with its scores; load one for predictions, rename, download or delete it."""
+"""Models: every saved model with its scores, settings and data side by side; load one for predictions, see its
+details, rename, download or delete it."""
 
 from __future__ import annotations
 
@@ -31,9 +32,14 @@ def table_ui(current: Workspace, infos: list[ModelInfo]) -> None:
         "created": st.column_config.TextColumn(t("created")),
         "preset": st.column_config.TextColumn(t("preset")),
         "family": st.column_config.TextColumn(t("family")),
+        "layers": st.column_config.TextColumn(t("layers_column")),
         "accuracy": st.column_config.ProgressColumn(t("accuracy"), **score),
         "macro_f1": st.column_config.NumberColumn(t("macro_f1"), format="%.3f"),
+        "evaluated_on": st.column_config.TextColumn(t("evaluated_on_column")),
+        "data": st.column_config.TextColumn(t("data_column"), help=t("data_column_help")),
         "rows": st.column_config.NumberColumn(t("rows")),
+        "epochs": st.column_config.NumberColumn(t("epochs_column")),
+        "train_seconds": st.column_config.NumberColumn(t("train_seconds_column"), format="%.1f"),
         "device": st.column_config.TextColumn(t("device_column")),
         "problem": st.column_config.TextColumn(t("problem")),
     })
@@ -87,6 +93,20 @@ def delete_ui(current: Workspace, info: ModelInfo) -> None:
             st.rerun()
 
 
+# Everything saved with the model: its settings, the data it learnt from, the library versions.
+def details_ui(info: ModelInfo) -> None:
+    if info.broken:
+        return
+    with st.expander(t("model_details", name=_ui.plain(info.name))):
+        settings, data, versions = st.columns(3)
+        settings.caption(t("details_config"))
+        settings.json(info.metadata.get("config", {}))
+        data.caption(t("details_data"))
+        data.json(info.metadata.get("data", {}))
+        versions.caption(t("details_versions"))
+        versions.json(info.metadata.get("versions", {}))
+
+
 # Choose a model, then act on it.
 def actions_ui(current: Workspace, infos: list[ModelInfo]) -> None:
     names = [info.name for info in infos]
@@ -106,6 +126,7 @@ def actions_ui(current: Workspace, infos: list[ModelInfo]) -> None:
         else:
             rename_ui(current, info)
             delete_ui(current, info)
+    details_ui(info)
 
 
 current = _ui.workspace()

@@ -50,3 +50,14 @@ def test_t_fills_values_and_falls_back_to_english() -> None:
     assert t("nav_data", "fr") == "Data"
     with pytest.raises(KeyError):
         t("no_such_key")
+
+
+def test_no_key_is_written_twice() -> None:
+    # A dict literal keeps the last of two equal keys without a word: a new "evaluated_on" once silently
+    # replaced the Evaluate page's caption.
+    import ast
+
+    tree = ast.parse((REPO / "core" / "i18n.py").read_text(encoding="utf-8"))
+    strings = next(node.value for node in tree.body if isinstance(node, ast.AnnAssign) and node.target.id == "STRINGS")
+    keys = [key.value for key in strings.keys]
+    assert sorted({key for key in keys if keys.count(key) > 1}) == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -18,6 +20,14 @@ def test_models_page_lists_the_saved_model(app: AppTest, saved_model: str) -> No
     assert row["family"] == "mlp" and row["preset"] == "default" and 0 <= row["accuracy"] <= 1
     assert not row["active"]
     assert app.selectbox(key="models_selected").value == saved_model
+    # What makes two rows comparable: the settings, the data (source and fingerprint) and how it was scored.
+    metadata = app.session_state["workspace"].registry.get(saved_model).metadata
+    assert row["layers"] == ", ".join(map(str, metadata["config"]["layer_sizes"]))
+    assert row["data"] == f"{metadata['data']['source']} · {metadata['data']['fingerprint'][:8]}"
+    assert row["evaluated_on"] == metadata["evaluated_on"] and row["epochs"] == metadata["epochs_run"]
+    details = app.expander[-1]
+    assert unescaped(details.label) == f"Details of {saved_model}"
+    assert [json.loads(element.value) for element in details.json] == [metadata[key] for key in ("config", "data", "versions")]
 
 
 def test_broken_model_is_listed_with_its_reason(app: AppTest, models_dir) -> None:
