@@ -321,6 +321,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "created": ("Created (UTC)", "创建时间（UTC）"),
     "device_column": ("Device", "设备"),
     "problem": ("Problem", "问题"),
+    "error_data": ("This data cannot be used (details in English):", "无法使用这份数据（详细说明为英文）："),
+    "error_config": ("A setting is out of range (details in English):", "有一项设置超出范围（详细说明为英文）："),
+    "error_registry": (
+        "The model could not be saved, loaded or changed (details in English):",
+        "无法保存、加载或修改模型（详细说明为英文）：",
+    ),
+    "error_training": ("Training failed (details in English):", "训练失败（详细说明为英文）："),
     "layers_column": ("Layers", "层大小"),
     "evaluated_on_column": ("Scored on", "评估数据"),
     "data_column": ("Data · fingerprint", "数据 · 指纹"),

@@ -7,7 +7,7 @@ from typing import Any
 import streamlit as st
 
 from core.config import FAMILIES, PRESETS, SEQUENCE_FAMILIES, TrainConfig, preset
-from core.errors import StudioError
+from core.errors import StudioError, TrainingError
 from core.samples import DEFAULT_SAMPLE
 from core.training import JobStatus, TrainingJob
 from core.workspace import Workspace, parse_layer_sizes
@@ -195,7 +195,7 @@ def result_ui(current: Workspace) -> None:
     snapshot = current.job.snapshot()
     info, result = current.last_run_info, current.last_run
     if snapshot.status == JobStatus.FAILED:
-        _ui.show_error(snapshot.error or t("job_failed"))
+        _ui.show_error(TrainingError(snapshot.error) if snapshot.error else t("job_failed"))
         return
     if info is None or result is None:  # stopped while still queued: nothing was trained
         st.info(t("job_stopped_nothing"), icon=":material/info:")

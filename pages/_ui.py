@@ -15,7 +15,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core.errors import StudioError
+from core.errors import ConfigError, DataError, RegistryError, StudioError, TrainingError
 from core.experiment import models_dir
 from core.i18n import LANGUAGES, t as translate
 from core.safety import cleanup_stale_sessions
@@ -116,9 +116,22 @@ def plain(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
+# What kind of problem each core error is, in the session's language: core's own messages are English.
+ERROR_SUMMARIES = ((DataError, "error_data"), (ConfigError, "error_config"), (RegistryError, "error_registry"),
+                   (TrainingError, "error_training"))
+
+
 def show_error(error: StudioError | str) -> None:
-    """One red box with what went wrong and what to do; never a traceback."""
-    st.error(plain(str(error)), icon=":material/error:")
+    """One red box with what went wrong and what to do; never a traceback.
+
+    A string is shown as it is (pages pass translated text); a core error's English message is led, outside
+    English, by a translated sentence saying what kind of problem it is.
+    """
+    message = plain(str(error))
+    summary = next((key for kind, key in ERROR_SUMMARIES if isinstance(error, kind)), None)
+    if summary is not None and lang() != "en":
+        message = f"**{t(summary)}** {message}"
+    st.error(message, icon=":material/error:")
 
 
 def attempt(action: Callable[[], Any]) -> bool:
@@ -147,10 +160,17 @@ def handle_upload(file: Any, key: str, action: Callable[[Any], Any]) -> None:
             action(file)
             error = None
         except StudioError as failure:
-            error = str(failure)
+            error = _detached(failure)
         st.session_state[state_key] = (file.file_id, error)
     if error:
         show_error(error)
+
+
+def _detached(error: StudioError) -> StudioError:
+    """The error without its traceback and causes, to keep in session state: they would hold the failed
+    upload's frames and bytes (a UnicodeDecodeError carries the whole file) in memory."""
+    error.__traceback__ = error.__cause__ = error.__context__ = None
+    return error
 
 
 def translated_selectbox(label: str, options: Sequence[Any], key: str, format_func: Callable[[Any], str],

@@ -79,6 +79,8 @@ def test_bad_upload_shows_its_message(data_page: AppTest, name: str, content: by
     assert len(data_page.error) == 1
     assert message in errors(data_page)[0]
     assert data_page.session_state["workspace"].dataset is None
+    kept = data_page.session_state["_upload_data"][1]  # shown again on every rerun, so kept without baggage
+    assert (kept.__traceback__, kept.__cause__, kept.__context__) == (None, None, None)
 
 
 def test_bad_upload_keeps_the_previous_dataset(data_page: AppTest) -> None:
@@ -88,6 +90,14 @@ def test_bad_upload_keeps_the_previous_dataset(data_page: AppTest) -> None:
     assert unescaped(data_page.subheader[0].value) == "Loaded: good.csv"
     data_page.run()  # the message stays until another file is chosen, and the file is not read again
     assert "'empty.csv' is empty" in errors(data_page)[0]
+
+
+def test_in_chinese_a_bad_upload_says_in_chinese_what_kind_of_problem_it_is(data_page: AppTest) -> None:
+    data_page.sidebar.radio[0].set_value("zh").run()
+    upload(data_page, "empty.csv", b"")
+    assert errors(data_page)[0].startswith("**无法使用这份数据（详细说明为英文）：** 'empty.csv' is empty")
+    data_page.sidebar.radio[0].set_value("en").run()  # the kept error follows the language
+    assert errors(data_page)[0].startswith("'empty.csv' is empty")
 
 
 def test_sample_loads_from_the_sample_tab(data_page: AppTest) -> None:
