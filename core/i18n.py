@@ -292,7 +292,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "predicted_label": ("Predicted", "预测结果"),
     "confidence_line": ("Confidence {confidence:.1%}", "置信度 {confidence:.1%}"),
     "probability": ("Probability", "概率"),
-    "tokens_seen": ("Tokens read: {tokens}", "读取的词元：{tokens}"),
+    "explain_tokens": ("Words read: {tokens}", "读取的词：{tokens}"),
+    "explain_legend": (
+        "Green words pushed the prediction toward {label}, red ones away from it: each word was left out in "
+        "turn and the change measured.",
+        "绿色的词使预测偏向 {label}，红色的词使其偏离：逐个去掉每个词并测量预测的变化。",
+    ),
     "batch_title": ("Predict a file", "批量预测文件"),
     "batch_help": (
         "A CSV of texts (one column, or a table with a text column; the first row holds the column names).",

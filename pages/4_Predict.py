@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.explain import explain
 from core.predict import MAX_TEXT_CHARACTERS
 from core.safety import to_safe_csv
-from core.text import tokenize
 from core.workspace import Workspace
 from pages import _ui
 from pages._ui import t
@@ -15,6 +15,11 @@ from pages._ui import t
 LIVE_DELAY = "300ms"
 PREVIEW_ROWS = 1000
 RESULTS_KEY = "predict_results"
+# A token is coloured when leaving it out moves the label's probability by at least MIN_PULL, with a
+# background when its pull is at least STRONG_PULL of the text's strongest, in letters from WEAK_PULL.
+MIN_PULL = 0.01
+STRONG_PULL = 0.5
+WEAK_PULL = 0.2
 
 
 # One text, predicted while the user types (only this part of the page reruns).
@@ -31,7 +36,29 @@ def single_ui(current: Workspace) -> None:
     label.caption(t("confidence_line", confidence=prediction.probabilities[prediction.label]))
     bars.altair_chart(_ui.bar_chart(prediction.probabilities, value_title=t("probability"), percent=True),
                       width="stretch")
-    st.caption(t("tokens_seen", tokens=" · ".join(_ui.plain(token) for token in tokenize([text])[0]) or "–"))
+    explanation_ui(current, text)
+
+
+# The words the model read, coloured by how each moved the prediction (each left out in turn, core.explain).
+def explanation_ui(current: Workspace, text: str) -> None:
+    explanation = explain(current.active.predictor, text)
+    st.markdown(t("explain_tokens", tokens=_highlighted(explanation.tokens, explanation.influence) or "–"))
+    st.caption(t("explain_legend", label=_ui.plain(explanation.label)))
+
+
+def _highlighted(tokens: list[str], influence: list[float]) -> str:
+    """Markdown of the tokens: strong pulls on a green (toward the label) or red (away) background, weaker
+    ones in green or red letters, the rest plain; "strong" is relative to this text's strongest token."""
+    strongest = max(map(abs, influence), default=0.0)
+    words = []
+    for token, pull in zip(tokens, influence):
+        word, color = _ui.plain(token), "green" if pull > 0 else "red"
+        if abs(pull) >= max(STRONG_PULL * strongest, MIN_PULL):
+            word = f":{color}-background[{word}]"
+        elif abs(pull) >= max(WEAK_PULL * strongest, MIN_PULL):
+            word = f":{color}[{word}]"
+        words.append(word)
+    return " ".join(words)
 
 
 # A whole file: predictions in a table and as a CSV download.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -88,7 +89,11 @@ def test_predict_updates_from_the_typed_text(with_model: AppTest) -> None:
         assert unescaped(with_model.metric[0].value) in CLASSES
         captions = [unescaped(caption.value) for caption in with_model.main.caption]
         assert any(caption.startswith("Confidence ") and caption.endswith("%") for caption in captions)
-    assert "Tokens read: 这 · 个 · 手 · 机 · 太 · 差 · 了 · 很 · 失 · 望" in captions
+    assert any(caption.startswith("Green words pushed the prediction toward ") for caption in captions)
+    words = [unescaped(markdown.value) for markdown in with_model.main.markdown if "Words read:" in markdown.value]
+    assert len(words) == 1
+    # Each character appears once, plain or wrapped in a colour: ":red[差]", ":green-background[好]".
+    assert re.sub(r":(green|red)(-background)?\[(.)\]", r"\3", words[0]) == "Words read: 这 个 手 机 太 差 了 很 失 望"
 
 
 def test_batch_prediction_table_and_safe_download(with_model: AppTest) -> None:

@@ -102,7 +102,7 @@ def _predict_as_typed(page: Page, text: str, token: str) -> None:
     box.press("Control+A")
     box.press("Backspace")
     page.keyboard.type(text, delay=5)
-    expect(page.get_by_text(re.compile("^Tokens read: .*" + re.escape(token)))).to_be_visible(timeout=10_000)
+    expect(page.get_by_text(re.compile("^Words read: .*" + re.escape(token)))).to_be_visible(timeout=10_000)
     wait_for_app(page)
     expect(page.get_by_test_id("stMetric").filter(has_text="Predicted")).to_be_visible()
     expect(page.get_by_text(re.compile(r"^Confidence \d+(\.\d)?%$"))).to_be_visible()
