@@ -2,7 +2,7 @@
 
 Our model is saved with `ModelRegistry` and loaded back with `Predictor.load` (Keras safe mode, never
 pickle), as the app does; the peer is saved and loaded with joblib. Single-text calls alternate between the
-two so both see the same background load.
+two so both see the same background load. "explain" is the Predict page's word colouring of one text.
 
     .venv/bin/python bench/latency.py                        # all presets on MR, 2 epochs each
     .venv/bin/python bench/latency.py --presets default --corpus airline_tweets --calls 1000
@@ -37,6 +37,7 @@ from _common import (
 WARMUP_CALLS = 20
 LOAD_REPEATS = 3
 BATCH_REPEATS = 3
+EXPLAIN_CALLS = 200
 
 
 def single_text_latency(ours: Callable[[list[str]], Any], peer: Callable[[list[str]], Any], texts: Sequence[str], calls: int) -> dict[str, float]:
@@ -51,6 +52,18 @@ def single_text_latency(ours: Callable[[list[str]], Any], peer: Callable[[list[s
             function([text])
             timings[name].append(1000 * (time.perf_counter() - started))
     return {f"{name} {q}": percentile(values, q) for name, values in timings.items() for q in (50, 99)}
+
+
+def explain_latency(predictor: Any, texts: Sequence[str], calls: int) -> dict[str, float]:
+    """p50/p99 milliseconds of the Predict page's word colouring (one prediction per token, plus one)."""
+    from core.explain import explain
+
+    timings = []
+    for index in range(calls):
+        started = time.perf_counter()
+        explain(predictor, texts[index % len(texts)])
+        timings.append(1000 * (time.perf_counter() - started))
+    return {"explain 50": percentile(timings, 50), "explain 99": percentile(timings, 99)}
 
 
 def batch_throughput(function: Callable[[list[str]], Any], texts: list[str]) -> float:
@@ -94,6 +107,7 @@ def measure_preset(preset_name: str, corpus: Corpus, peer_file: Path, workdir: P
     texts = list(corpus.test.texts)
     batch = (texts * (batch_size // len(texts) + 1))[:batch_size]
     latency = single_text_latency(predictor.predict, pipeline.predict_proba, texts, calls)
+    explaining = explain_latency(predictor, texts, min(calls, EXPLAIN_CALLS))
     ours_batch = batch_throughput(predictor.predict_proba, batch)
     peer_batch = batch_throughput(pipeline.predict_proba, batch)
     ours_load = load_seconds(lambda: Predictor.load(info.path))
@@ -103,6 +117,7 @@ def measure_preset(preset_name: str, corpus: Corpus, peer_file: Path, workdir: P
         "ours p50 ms": latency["ours 50"], "peer p50 ms": latency["peer 50"],
         "p50 × peer": ratio(latency["ours 50"], latency["peer 50"]),
         "ours p99 ms": latency["ours 99"], "peer p99 ms": latency["peer 99"],
+        "explain p50 ms": explaining["explain 50"], "explain p99 ms": explaining["explain 99"],
     }
     bulk = {
         "preset": preset_name, "corpus": corpus.name, "batch texts": len(batch),
