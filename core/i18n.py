@@ -333,6 +333,17 @@ STRINGS: dict[str, tuple[str, str]] = {
         "无法保存、加载或修改模型（详细说明为英文）：",
     ),
     "error_training": ("Training failed (details in English):", "训练失败（详细说明为英文）："),
+    "compare_title": ("Compare models on {source}", "在 {source} 上比较模型"),
+    "compare_pick": ("Saved models to score on the same rows", "在相同数据上评估的已保存模型"),
+    "compare_button": ("Compare", "比较"),
+    "compare_none": (
+        "No other saved model predicts the same classes ({classes}).",
+        "没有其他已保存的模型预测相同的类别（{classes}）。",
+    ),
+    "compare_caption": (
+        "Every model scored on the same {rows:,} rows, best accuracy first.",
+        "所有模型都在相同的 {rows:,} 行数据上评估，按准确率从高到低排列。",
+    ),
     "layers_column": ("Layers", "层大小"),
     "evaluated_on_column": ("Scored on", "评估数据"),
     "data_column": ("Data · fingerprint", "数据 · 指纹"),

@@ -62,6 +62,8 @@ class EvaluationResult:
     evaluation: Evaluation
     source: str
     rows: int
+    # The labelled rows themselves when they came from an upload, so other models can be scored on them.
+    dataset: Dataset | None = None
 
 
 @dataclass(frozen=True)
@@ -381,9 +383,43 @@ class Workspace:
         """
         predictor = self._predictor()
         dataset = load_test_dataset(file, classes=predictor.classes, name=getattr(file, "name", None))
-        result = EvaluationResult(evaluate(predictor, dataset), dataset.report.source, len(dataset))
+        result = EvaluationResult(evaluate(predictor, dataset), dataset.report.source, len(dataset), dataset)
         self.evaluation = result
         return result
+
+    def comparable_models(self) -> list[str]:
+        """Saved models that can be scored beside the active one: usable, and with the same classes."""
+        if self.active is None:
+            return []
+        classes = list(self.active.predictor.classes)
+        return [info.name for info in self.models()
+                if not info.broken and info.name != self.active.name and info.metadata.get("classes") == classes]
+
+    def compare(self, names: Sequence[str]) -> list[dict[str, Any]]:
+        """The active model and the models `names`, scored on the same uploaded file: one row each, best first.
+
+        Models are loaded one at a time and let go once scored, so comparing several costs the memory of one.
+
+        Raises:
+            DataError: no labelled file was uploaded for the active model yet.
+            ModelNotFoundError: no model has one of the names.
+            RegistryError: a model is broken or knows other classes than the file's.
+        """
+        result = self.evaluation
+        if self.active is None or result is None or result.dataset is None:
+            raise DataError("Upload a labelled file under 'Evaluate on another file' first: models are compared "
+                            "on the same rows.")
+        rows = [comparison_row(self.active.name, result.evaluation)]
+        for name in names:
+            info = self._find(name)
+            if info.broken:
+                raise RegistryError(f"The model {name!r} cannot be used: {info.broken}.")
+            predictor = Predictor.load(info.path)
+            if predictor.classes != result.evaluation.classes:
+                raise RegistryError(f"The model {name!r} predicts {', '.join(predictor.classes)}, not "
+                                    f"{', '.join(result.evaluation.classes)}: it cannot be scored on this file.")
+            rows.append(comparison_row(name, evaluate(predictor, result.dataset)))
+        return sorted(rows, key=lambda row: -row["accuracy"])
 
     def _predictor(self) -> Predictor:
         active = self.active
@@ -452,6 +488,12 @@ def saved_evaluation(info: ModelInfo) -> EvaluationResult | None:
     rows = info.metadata.get("data", {}).get("rows", {})
     source = info.metadata.get("evaluated_on", "test")
     return EvaluationResult(evaluation, source, int(rows.get(source, sum(map(sum, evaluation.confusion)))))
+
+
+def comparison_row(name: str, evaluation: Evaluation) -> dict[str, Any]:
+    """One model's scores for the comparison table: accuracy, macro-F1, ROC AUC and F1 per class."""
+    return {"model": name, "accuracy": evaluation.accuracy, "macro_f1": evaluation.macro_f1,
+            "roc_auc": evaluation.roc_auc, **{f"f1_{metrics.label}": metrics.f1 for metrics in evaluation.per_class}}
 
 
 def parse_layer_sizes(text: str) -> list[int]:

@@ -1,4 +1,5 @@
-"""Evaluate: how good the active model is, where it goes wrong, and how it learned."""
+"""Evaluate: how good the active model is, how it compares with other models on the same file, where it goes
+wrong, and how it learned."""
 
 from __future__ import annotations
 
@@ -6,12 +7,16 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from core.errors import StudioError
 from core.evaluate import Evaluation
 from core.workspace import EvaluationResult, Workspace, filter_examples
 from pages import _ui
 from pages._ui import t
 
 ALL = "__all__"
+COMPARISON_KEY = "evaluate_comparison"
+# Models scored at once beside the active one: each is loaded in turn, so more only means waiting longer.
+MAX_COMPARED = 5
 
 
 # The headline numbers: accuracy, macro-F1, ROC AUC and what they were measured on.
@@ -111,6 +116,35 @@ def mistakes_ui(evaluation: Evaluation) -> None:
     st.caption(t("mistakes_caption", shown=len(rows), total=len(evaluation.misclassified)))
 
 
+# Other saved models scored on the same uploaded file, side by side with the active one.
+def compare_ui(current: Workspace, result: EvaluationResult) -> None:
+    if result.dataset is None:  # the saved test split is gone; only an uploaded file can be scored again
+        return
+    st.subheader(t("compare_title", source=_ui.plain(result.source)))
+    candidates = current.comparable_models()
+    if not candidates:
+        st.caption(t("compare_none", classes=_ui.plain(", ".join(result.evaluation.classes))))
+        return
+    chosen = st.multiselect(t("compare_pick"), candidates, key="compare_models", max_selections=MAX_COMPARED)
+    if st.button(t("compare_button"), disabled=not chosen, icon=":material/compare_arrows:"):
+        try:
+            st.session_state[COMPARISON_KEY] = (result, current.compare(chosen))
+        except StudioError as error:
+            _ui.show_error(error)
+    compared, rows = st.session_state.get(COMPARISON_KEY, (None, None))
+    if compared is not result:  # a comparison made on another file or for another model
+        return
+    score = {"format": "%.3f", "min_value": 0.0, "max_value": 1.0}
+    st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
+        "model": st.column_config.TextColumn(t("name")),
+        "accuracy": st.column_config.ProgressColumn(t("accuracy"), format="percent", min_value=0.0, max_value=1.0),
+        "macro_f1": st.column_config.NumberColumn(t("macro_f1"), format="%.3f"),
+        "roc_auc": st.column_config.NumberColumn(t("roc_auc"), format="%.3f"),
+        **{f"f1_{label}": st.column_config.ProgressColumn(f"F1 {label}", **score) for label in result.evaluation.classes},
+    })
+    st.caption(t("compare_caption", rows=result.rows))
+
+
 # Evaluate the active model on another labelled file.
 def upload_ui(current: Workspace) -> None:
     with st.expander(t("evaluate_file")):
@@ -129,6 +163,7 @@ if _ui.need_model_ui(current.active):
         st.info(t("no_evaluation"), icon=":material/info:")
     else:
         headline_ui(result)
+        compare_ui(current, result)
         left, right = st.columns(2)
         with left:
             confusion_ui(result.evaluation)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -79,6 +80,24 @@ def test_evaluate_on_an_uploaded_file(with_model: AppTest) -> None:
     assert not with_model.exception and not with_model.error
     assert {metric.label: metric.value for metric in with_model.metric}["Rows evaluated"] == "12"
     assert any(unescaped(caption.value) == "Measured on: holdout.csv" for caption in with_model.caption)
+
+
+def test_models_are_compared_side_by_side_on_an_uploaded_file(with_model: AppTest, saved_model: str,
+                                                             models_dir) -> None:
+    shutil.copytree(models_dir / saved_model, models_dir / "tiny-copy")
+    open_page(with_model, "pages/3_Evaluate.py")
+    assert not with_model.multiselect  # the saved evaluation's rows are not kept: nothing to compare on yet
+    rows = labelled_rows(12, seed=7)
+    with_model.file_uploader(key="evaluate_upload").set_value(("holdout.csv", csv_bytes(rows), "text/csv")).run()
+    assert unescaped(with_model.subheader[0].value) == "Compare models on holdout.csv"
+    with_model.multiselect(key="compare_models").set_value(["tiny-copy"]).run()
+    click(with_model, "Compare")
+    table = next(frame.value for frame in with_model.dataframe if "model" in frame.value.columns)
+    assert sorted(table["model"]) == sorted([saved_model, "tiny-copy"])
+    headline = {metric.label: metric.value for metric in with_model.metric}["Accuracy"]
+    assert [f"{accuracy:.1%}" for accuracy in table["accuracy"]] == [headline, headline]  # same model, same rows
+    assert any(caption.value == "Every model scored on the same 12 rows, best accuracy first."
+               for caption in with_model.caption)
 
 
 def test_predict_updates_from_the_typed_text(with_model: AppTest) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import json
 import shutil
 import threading
 import time
@@ -12,7 +13,15 @@ from pathlib import Path
 import pytest
 
 from core.config import TrainConfig
-from core.errors import ColumnError, ConfigError, ModelNotFoundError, NotTextError, RegistryError, TrainingError
+from core.errors import (
+    ColumnError,
+    ConfigError,
+    DataError,
+    ModelNotFoundError,
+    NotTextError,
+    RegistryError,
+    TrainingError,
+)
 from core.safety import SESSIONS_FOLDER
 from core.training import JobStatus
 from core.workspace import Workspace, filter_examples, parse_layer_sizes
@@ -152,3 +161,28 @@ def test_public_sessions_see_their_own_models_and_the_bundled_ones_read_only(
     assert second.model_file(TINY_MODEL).is_file()
     first.delete_model("first-own")
     assert (root / TINY_MODEL).is_dir() and [info.name for info in first.models()] == [TINY_MODEL]
+
+
+def test_models_are_compared_on_the_same_uploaded_rows(trained_models: Path, tmp_path: Path) -> None:
+    root = tmp_path / "models"
+    shutil.copytree(trained_models, root)
+    shutil.copytree(root / TINY_MODEL, root / "tiny-copy")
+    other = root / "other-classes"
+    shutil.copytree(root / TINY_MODEL, other)
+    metadata = json.loads((other / "metadata.json").read_text(encoding="utf-8"))
+    (other / "metadata.json").write_text(json.dumps({**metadata, "classes": ["bad", "good"]}), encoding="utf-8")
+    workspace = Workspace(models_root=root)
+    workspace.activate_model(TINY_MODEL)
+    with pytest.raises(DataError, match="Upload a labelled file"):
+        workspace.compare(["tiny-copy"])  # the saved test rows are not kept, so there is nothing to compare on
+    assert workspace.comparable_models() == ["tiny-copy"]  # not itself, not a model of other classes
+
+    result = workspace.evaluate_upload(csv_bytes(labelled_rows(30, seed=3)))
+    rows = workspace.compare(["tiny-copy"])
+    assert [row["model"] for row in rows] == [TINY_MODEL, "tiny-copy"]
+    assert rows[0]["accuracy"] == rows[1]["accuracy"] == result.evaluation.accuracy  # same model, same rows
+    assert set(rows[0]) == {"model", "accuracy", "macro_f1", "roc_auc", "f1_negative", "f1_positive"}
+    with pytest.raises(RegistryError, match="'other-classes' predicts bad, good, not negative, positive"):
+        workspace.compare(["other-classes"])
+    with pytest.raises(ModelNotFoundError):
+        workspace.compare(["no-such-model"])
