@@ -74,7 +74,12 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--models-dir", type=Path)
     listing.set_defaults(command=_list)
 
-    for command in (train, predict, evaluate, listing):
+    export = commands.add_parser("export", help="write a saved model as a TensorFlow SavedModel (folder or .zip)")
+    export.add_argument("model_dir", type=Path)
+    export.add_argument("destination", type=Path, help="a new folder, or a file name ending in .zip")
+    export.set_defaults(command=_export)
+
+    for command in (train, predict, evaluate, listing, export):
         command.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     return parser
 
@@ -215,6 +220,24 @@ def _list(args: argparse.Namespace) -> dict[str, Any]:
         status = f"BROKEN: {info.broken}" if info.broken else f"accuracy {accuracy:.4f}" if accuracy is not None else ""
         print(f"{info.name}\t{info.metadata.get('preset') or ''}\t{status}")
     return {"models": rows}
+
+
+def _export(args: argparse.Namespace) -> dict[str, Any]:
+    from core.errors import RegistryError
+
+    if args.destination.exists():
+        raise RegistryError(f"{args.destination} exists already: choose a new name for the export.")
+    _import_tensorflow_quietly()
+    from core.export import export_saved_model, saved_model_zip
+    from core.predict import Predictor
+
+    predictor = Predictor.load(args.model_dir)
+    if args.destination.suffix.lower() == ".zip":
+        args.destination.write_bytes(saved_model_zip(predictor, args.model_dir.name))
+    else:
+        export_saved_model(predictor, args.destination)
+    _progress(f"wrote {args.destination}: load it with tf.saved_model.load and call .serve(texts)")
+    return {"destination": str(args.destination), "classes": list(predictor.classes)}
 
 
 def _progress(message: str) -> None:

@@ -361,6 +361,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "load_model": ("Use this model", "使用此模型"),
     "model_broken": ("The model {name} cannot be used: {reason}.", "模型 {name} 无法使用：{reason}。"),
     "download_model": ("Download model.keras", "下载 model.keras"),
+    "download_saved_model": ("Download SavedModel (.zip)", "下载 SavedModel（.zip）"),
+    "download_saved_model_help": (
+        "For TensorFlow Serving or any TensorFlow program, without this app: "
+        "tf.saved_model.load(folder).serve(tf.constant([\"a text\"])) returns probabilities and labels.",
+        "用于 TensorFlow Serving 或任何 TensorFlow 程序，无需本应用："
+        "tf.saved_model.load(folder).serve(tf.constant([\"一段文本\"])) 返回概率和标签。",
+    ),
     "new_name": ("New name", "新名称"),
     "rename": ("Rename", "重命名"),
     "delete_confirm": ("Yes, delete {name} for good", "是的，永久删除 {name}"),

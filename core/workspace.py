@@ -30,6 +30,7 @@ from core.errors import (
 )
 from core.evaluate import Evaluation, evaluate
 from core.experiment import finish_run, models_dir
+from core.export import saved_model_zip
 from core.predict import Prediction, Predictor
 from core.registry import MODEL_FILE, ModelInfo, ModelRegistry, sanitize_name
 from core.safety import cleanup_session_dir, public_mode, registries_for_session
@@ -347,6 +348,20 @@ class Workspace:
             ModelNotFoundError: no model has that name.
         """
         return self._find(name).path / MODEL_FILE
+
+    def saved_model_zip(self, name: str) -> bytes:
+        """The model as a zipped TensorFlow SavedModel, for serving without this app (core.export).
+
+        Raises:
+            ModelNotFoundError: no model has that name.
+            RegistryError: the model is broken or cannot be exported.
+        """
+        info = self._find(name)
+        if info.broken:
+            raise RegistryError(f"The model {name!r} cannot be exported: {info.broken}.")
+        active = self.active
+        predictor = active.predictor if active is not None and active.name == name else Predictor.load(info.path)
+        return saved_model_zip(predictor, info.name)
 
     # --- prediction and evaluation -------------------------------------------------------------------------------
     def predict(self, texts: Sequence[str]) -> list[Prediction]:

@@ -60,13 +60,16 @@ def load_ui(current: Workspace, info: ModelInfo) -> None:
         _ui.show_error(t("model_broken", name=info.name, reason=info.broken))
 
 
-# Download the model.keras file.
+# Download the model.keras file (for Keras with this app's code), or a SavedModel (for TensorFlow alone).
 def download_ui(current: Workspace, info: ModelInfo) -> None:
     if info.broken:
         return
     model_file = current.model_file(info.name)
     st.download_button(t("download_model"), data=model_file.read_bytes, file_name=f"{info.name}.keras",
                        mime="application/octet-stream", icon=":material/download:", on_click="ignore")
+    st.download_button(t("download_saved_model"), data=lambda: current.saved_model_zip(info.name),
+                       file_name=f"{info.name}-savedmodel.zip", mime="application/zip", icon=":material/download:",
+                       on_click="ignore", help=t("download_saved_model_help"))
 
 
 # Give the model another name (a form, so Enter or the button submits what was typed).

@@ -4,6 +4,7 @@ import csv
 import json
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,11 @@ def test_train_predict_evaluate_and_list_round_trip(train_csv, tmp_path, capsys)
     assert main(["list", "--models-dir", str(models), "--json"]) == 0
     assert [m["name"] for m in _last_json(capsys.readouterr().out)["models"]] == ["cli-model"]
 
+    assert main(["export", trained["model_dir"], str(tmp_path / "served"), "--json"]) == 0
+    assert (tmp_path / "served" / "saved_model.pb").is_file()
+    assert main(["export", trained["model_dir"], str(tmp_path / "served.zip")]) == 0
+    assert "cli-model/saved_model.pb" in zipfile.ZipFile(tmp_path / "served.zip").namelist()
+
 
 @pytest.mark.parametrize(
     ("args", "message"),
@@ -58,6 +64,8 @@ def test_train_predict_evaluate_and_list_round_trip(train_csv, tmp_path, capsys)
         (["train", "{csv}", "--preset", "bert"], "bert"),
         (["train", "{csv}", "--text-column", "body"], "body"),
         (["predict", "{tmp}/no-such-model", "hello"], "no-such-model"),
+        (["export", "{tmp}/no-such-model", "{tmp}/out"], "no-such-model"),
+        (["export", "{tmp}/no-such-model", "{csv}"], "exists already"),
     ],
 )
 def test_bad_input_exits_2_with_one_line_and_no_traceback(args, message, train_csv, tmp_path):

@@ -27,6 +27,8 @@ def test_models_page_lists_the_saved_model(app: AppTest, saved_model: str) -> No
     assert row["layers"] == ", ".join(map(str, metadata["config"]["layer_sizes"]))
     assert row["data"] == f"{metadata['data']['source']} · {metadata['data']['fingerprint'][:8]}"
     assert row["evaluated_on"] == metadata["evaluated_on"] and row["epochs"] == metadata["epochs_run"]
+    assert [button.proto.label for button in app.get("download_button")] == [
+        "Download model.keras", "Download SavedModel (.zip)"]
     details = app.expander[-1]
     assert unescaped(details.label) == f"Details of {saved_model}"
     assert [json.loads(element.value) for element in details.json] == [metadata[key] for key in ("config", "data", "versions")]

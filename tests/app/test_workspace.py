@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import gc
+import io
 import json
 import shutil
 import threading
 import time
 import weakref
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -186,3 +188,14 @@ def test_models_are_compared_on_the_same_uploaded_rows(trained_models: Path, tmp
         workspace.compare(["other-classes"])
     with pytest.raises(ModelNotFoundError):
         workspace.compare(["no-such-model"])
+
+
+def test_a_saved_model_exports_as_a_zipped_savedmodel(trained_models: Path, tmp_path: Path) -> None:
+    root = tmp_path / "models"
+    shutil.copytree(trained_models, root)
+    (root / "half-saved").mkdir()
+    workspace = Workspace(models_root=root)
+    names = zipfile.ZipFile(io.BytesIO(workspace.saved_model_zip(TINY_MODEL))).namelist()
+    assert f"{TINY_MODEL}/saved_model.pb" in names
+    with pytest.raises(RegistryError, match="'half-saved' cannot be exported: metadata.json is missing"):
+        workspace.saved_model_zip("half-saved")
