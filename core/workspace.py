@@ -300,6 +300,18 @@ class Workspace:
             )
         return self.registry
 
+    def _usable(self, name: str, use: str = "used") -> ModelInfo:
+        """The saved model `name`, unless it is broken.
+
+        Raises:
+            ModelNotFoundError: no model has that name.
+            RegistryError: the model is broken; the message says why it cannot be `use`d ("used", "exported").
+        """
+        info = self._find(name)
+        if info.broken:
+            raise RegistryError(f"The model {name!r} cannot be {use}: {info.broken}. Delete it or retrain it.")
+        return info
+
     def activate_model(self, name: str) -> ActiveModel:
         """Loads a saved model for prediction and shows its saved evaluation.
 
@@ -307,9 +319,7 @@ class Workspace:
             ModelNotFoundError: no model has that name.
             RegistryError: the model is broken or cannot be loaded.
         """
-        info = self._find(name)
-        if info.broken:
-            raise RegistryError(f"The model {name!r} cannot be used: {info.broken}. Delete it or retrain it.")
+        info = self._usable(name)
         active = ActiveModel(info, Predictor.load(info.path))
         with self._lock:
             self.active = active
@@ -356,9 +366,7 @@ class Workspace:
             ModelNotFoundError: no model has that name.
             RegistryError: the model is broken or cannot be exported.
         """
-        info = self._find(name)
-        if info.broken:
-            raise RegistryError(f"The model {name!r} cannot be exported: {info.broken}.")
+        info = self._usable(name, "exported")
         active = self.active
         predictor = active.predictor if active is not None and active.name == name else Predictor.load(info.path)
         return saved_model_zip(predictor, info.name)
@@ -426,10 +434,7 @@ class Workspace:
                             "on the same rows.")
         rows = [comparison_row(self.active.name, result.evaluation)]
         for name in names:
-            info = self._find(name)
-            if info.broken:
-                raise RegistryError(f"The model {name!r} cannot be used: {info.broken}.")
-            predictor = Predictor.load(info.path)
+            predictor = Predictor.load(self._usable(name).path)
             if predictor.classes != result.evaluation.classes:
                 raise RegistryError(f"The model {name!r} predicts {', '.join(predictor.classes)}, not "
                                     f"{', '.join(result.evaluation.classes)}: it cannot be scored on this file.")
