@@ -130,7 +130,7 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
     registry = ModelRegistry(args.models_dir or models_dir())
     job = TrainingJob(config, split.train, split.validation).start()
     _follow(job)
-    info, evaluation = finish_run(job, split, registry, name=args.name)
+    info, evaluation, _ = finish_run(job, split, registry, name=args.name)
     _progress(f"saved {info.path} - test accuracy {evaluation.accuracy:.4f}, macro-F1 {evaluation.macro_f1:.4f}")
     return {
         "model_dir": str(info.path),

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from core.data import Split
+from core.data import Dataset, Split
 from core.evaluate import Evaluation, evaluate
 from core.predict import Predictor
 from core.registry import ModelInfo, ModelRegistry
@@ -25,12 +25,23 @@ def models_dir() -> Path:
     return Path(os.environ.get("STUDIO_MODELS_DIR") or Path(__file__).resolve().parent.parent / "models")
 
 
-def finish_run(job: TrainingJob, split: Split, registry: ModelRegistry, name: str | None = None) -> tuple[ModelInfo, Evaluation]:
-    """Evaluate the job's model on the test set (the validation set when there is none) and save it."""
-    held_out = split.test if len(split.test) else split.validation
-    evaluation = evaluate(Predictor(job.model, job.classes), held_out)
+def held_out(split: Split) -> tuple[str, Dataset]:
+    """What a finished run is scored on: ("test", the test part), or the validation part when there is none."""
+    return ("test", split.test) if len(split.test) else ("validation", split.validation)
+
+
+def finish_run(job: TrainingJob, split: Split, registry: ModelRegistry,
+               name: str | None = None) -> tuple[ModelInfo, Evaluation, Predictor]:
+    """Evaluate the job's model on the held-out part and save it.
+
+    Returns:
+        The saved model's entry, its evaluation, and the predictor it was scored with (ready for use, so
+        callers need not trace the model's serving function again).
+    """
+    predictor = Predictor(job.model, job.classes)
+    evaluation = evaluate(predictor, held_out(split)[1])
     info = registry.save(job.model, run_metadata(job, split, evaluation), name=name)
-    return info, evaluation
+    return info, evaluation, predictor
 
 
 def run_metadata(job: TrainingJob, split: Split, evaluation: Evaluation) -> dict[str, Any]:
@@ -43,7 +54,7 @@ def run_metadata(job: TrainingJob, split: Split, evaluation: Evaluation) -> dict
         "config": job.config.to_dict(),
         "classes": list(job.classes),
         "metrics": metrics,
-        "evaluated_on": "test" if len(split.test) else "validation",
+        "evaluated_on": held_out(split)[0],
         "history": job.snapshot().epoch_history,
         "epochs_run": job.epochs_run,
         "stopped_by_user": job.stop_requested,

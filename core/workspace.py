@@ -29,7 +29,7 @@ from core.errors import (
     TrainingError,
 )
 from core.evaluate import Evaluation, evaluate
-from core.experiment import finish_run, models_dir
+from core.experiment import finish_run, held_out, models_dir
 from core.export import saved_model_zip
 from core.predict import Prediction, Predictor
 from core.registry import MODEL_FILE, ModelInfo, ModelRegistry, sanitize_name
@@ -244,15 +244,15 @@ class Workspace:
         """
         if self._closed and self.public:
             return
-        info, evaluation = finish_run(job, split, registry, name)
-        held_out = split.test if len(split.test) else split.validation
-        result = EvaluationResult(evaluation, info.metadata.get("evaluated_on", "test"), len(held_out))
+        info, evaluation, predictor = finish_run(job, split, registry, name)
+        source, rows = held_out(split)
+        result = EvaluationResult(evaluation, source, len(rows))
         with self._lock:
             if self._closed:  # closed during the save: `close` may have missed the new folder
                 self._delete_session_models()
                 return
             self.last_run, self.last_run_info = result, info
-            self.active = ActiveModel(info, Predictor(job.model, job.classes))
+            self.active = ActiveModel(info, predictor)
             self.evaluation = result
 
     # --- models --------------------------------------------------------------------------------------------------
