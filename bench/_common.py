@@ -145,14 +145,16 @@ def train_ours(config: Any, split: Any) -> Any:
 
 # --- measuring --------------------------------------------------------------------------------------------
 class PeakMemory:
-    """Samples this process's resident memory in a thread; `peak_mb` and `delta_mb` over the start value.
+    """Samples resident memory in a thread; `peak_mb` and `delta_mb` over the start value.
 
     A sampling thread (every 10 ms) sees the peak of a short phase, which `ru_maxrss` cannot once the
-    process has been bigger before.
+    process has been bigger before. By default it watches this process; given a `pid` it watches that process
+    and all its children (a server and the workers it starts).
     """
 
-    def __init__(self, interval: float = 0.01) -> None:
-        self._process = psutil.Process()
+    def __init__(self, pid: int | None = None, interval: float = 0.01) -> None:
+        self._process = psutil.Process(pid)
+        self._with_children = pid is not None
         self._interval = interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
@@ -160,18 +162,28 @@ class PeakMemory:
         self.peak_bytes = 0
 
     def __enter__(self) -> PeakMemory:
-        self.start_bytes = self.peak_bytes = self._process.memory_info().rss
+        self.start_bytes = self.peak_bytes = self._rss()
         self._thread.start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self._stop.set()
         self._thread.join()
-        self.peak_bytes = max(self.peak_bytes, self._process.memory_info().rss)
+        self.peak_bytes = max(self.peak_bytes, self._rss())
 
     def _sample(self) -> None:
         while not self._stop.wait(self._interval):
-            self.peak_bytes = max(self.peak_bytes, self._process.memory_info().rss)
+            self.peak_bytes = max(self.peak_bytes, self._rss())
+
+    def _rss(self) -> int:
+        processes = [self._process, *self._process.children(recursive=True)] if self._with_children else [self._process]
+        total = 0
+        for process in processes:
+            try:
+                total += process.memory_info().rss
+            except psutil.Error:  # a child that just ended
+                pass
+        return total
 
     @property
     def peak_mb(self) -> float:

@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import statistics
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
-import psutil
-from _common import MEGABYTE, base_parser, command_line, percentile, report
+from _common import PeakMemory, base_parser, command_line, percentile, report
 
 from tests.e2e.conftest import (
     CHART_POINTS_JS,
@@ -56,36 +54,6 @@ WATCH_CHART_JS = """(countPoints) => {
 }"""
 
 
-class PeakMemory:
-    """Samples the resident memory of a process and all its children in a background thread."""
-
-    def __init__(self, pid: int, interval_s: float = 0.2) -> None:
-        self.process = psutil.Process(pid)
-        self.interval_s = interval_s
-        self.peak_bytes = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    def __enter__(self) -> PeakMemory:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _sample(self) -> None:
-        while not self._stop.is_set():
-            total = 0
-            for process in [self.process, *self.process.children(recursive=True)]:
-                try:
-                    total += process.memory_info().rss
-                except psutil.Error:  # a child that just ended
-                    pass
-            self.peak_bytes = max(self.peak_bytes, total)
-            self._stop.wait(self.interval_s)
-
-
 def main() -> None:
     parser = base_parser(__doc__.splitlines()[0])
     parser.add_argument("--screenshot", type=Path, metavar="PNG",
@@ -99,13 +67,13 @@ def main() -> None:
     watch_s, switches = (8.0, 4) if args.quick else (20.0, 12)
     server = launch_app(Path(tempfile.mkdtemp(prefix="bench-app-")))
     try:
-        with PeakMemory(server.process.pid) as memory, sync_playwright() as playwright:
+        with PeakMemory(server.process.pid, interval=0.2) as memory, sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             page.set_default_timeout(60_000)
             results = _measure(page, server, watch_s, switches, args.screenshot)
             browser.close()
-        results["peak_rss_mb"] = memory.peak_bytes / MEGABYTE
+        results["peak_rss_mb"] = memory.peak_mb
     finally:
         server.stop()
     report("App", command_line(), {"app responsiveness while training": _rows(results)}, args.json)
