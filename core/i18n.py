@@ -155,8 +155,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "family_cnn": ("CNN: looks for telling phrases", "CNN：寻找关键短语"),
     "layer_sizes": ("Layer sizes", "各层大小"),
     "layer_sizes_help": (
-        "Units per layer, first to last, separated by commas: 64 is one layer, 64, 128 two.",
-        "每层的单元数，从前到后用逗号分隔：64 表示一层，64, 128 表示两层。",
+        "Units per layer, first to last, separated by commas or spaces: 64 is one layer, 64, 128 two.",
+        "每层的单元数，从前到后用逗号或空格分隔：64 表示一层，64, 128 表示两层。",
     ),
     "vocab_size": ("Vocabulary size", "词表大小"),
     "ngrams": ("Word groups", "词组长度"),
@@ -177,7 +177,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "embedding_dim": ("Embedding size", "嵌入维度"),
     "sequence_length": ("Sequence length", "序列长度"),
     "sequence_length_help": (
-        "Tokens read per text; empty picks a length that covers 95% of the texts.",
+        "Tokens read per text; left empty (auto), a length that covers 95% of the texts is picked.",
         "每条文本读取的词元数；留空则自动选择能覆盖 95% 文本的长度。",
     ),
     "auto": ("auto", "自动"),

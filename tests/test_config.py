@@ -110,9 +110,8 @@ def test_out_of_bound_values_are_refused_with_the_described_bounds(name: str) ->
 @pytest.mark.parametrize("name", NUMBERS)
 def test_the_bounds_themselves_are_allowed_where_inclusive(name: str) -> None:
     setting = SETTINGS[name]
-    ends = [end for end, inclusive in ((setting.minimum, setting.min_inclusive), (setting.maximum, setting.max_inclusive))
-            if inclusive]
-    for end in ends:
+    ends = {setting.minimum: setting.min_inclusive, setting.maximum: setting.max_inclusive}
+    for end in (end for end, inclusive in ends.items() if inclusive):
         value = [end] if setting.kind == "sizes" else end
         assert getattr(TrainConfig(**{name: value}), name) == value
 
