@@ -18,9 +18,15 @@ from typing import Any
 # TensorFlow's C++ start-up chatter would bury the progress lines on stderr.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from core.config import PRESETS, SETTINGS, Setting, TrainConfig, preset  # noqa: E402
 from core.errors import StudioError  # noqa: E402
+from core.i18n import t  # noqa: E402
 
 EXIT_BAD_INPUT = 2
+# Older spellings of setting flags, still accepted.
+FLAG_ALIASES = {"layer_sizes": ("--layers",)}
+# What each kind of setting flag takes, as shown in --help.
+METAVARS = {"int": "N", "float": "NUMBER", "sizes": "SIZES", "text": "NAME"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -47,15 +53,8 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--test-file", help="separate labeled CSV to evaluate on (else --test-split of the data)")
     train.add_argument("--text-column")
     train.add_argument("--label-column")
-    train.add_argument("--preset", default="default", help="default, article-lstm or article-mlp")
-    train.add_argument("--family", help="mlp, lstm, gru or cnn")
-    train.add_argument("--layers", type=_layer_sizes, help="hidden layer sizes, e.g. 64,128")
-    train.add_argument("--epochs", type=int)
-    train.add_argument("--batch-size", type=int)
-    train.add_argument("--learning-rate", type=float)
-    train.add_argument("--validation-split", type=float)
-    train.add_argument("--test-split", type=float)
-    train.add_argument("--seed", type=int)
+    train.add_argument("--preset", default="default", help=f"the settings to start from: {', '.join(PRESETS)}")
+    _add_setting_flags(train)
     train.add_argument("--name", help="name to save the model under")
     train.add_argument("--models-dir", type=Path, help="folder of saved models (default: models/)")
     train.set_defaults(command=_train)
@@ -84,6 +83,53 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_setting_flags(train: argparse.ArgumentParser) -> None:
+    """One flag per TrainConfig setting, from its description: --dropout, --vocab-size, --early-stopping...
+
+    Values stay text until `_config_from_args` reads them with the config's own parser, so a bad value ends
+    as one ConfigError line rather than argparse's usage text. Defaults are None: a flag not given keeps the
+    preset's value.
+    """
+    group = train.add_argument_group("settings", "Each flag given overrides the preset's value.")
+    for name, setting in SETTINGS.items():
+        if name == "preset":  # --preset above picks the preset; the config records that name itself
+            continue
+        flags = [f"--{name.replace('_', '-')}", *FLAG_ALIASES.get(name, ())]
+        if setting.kind == "bool":
+            group.add_argument(*flags, dest=name, action=argparse.BooleanOptionalAction, help=_flag_help(setting))
+        else:
+            group.add_argument(*flags, dest=name, metavar=_metavar(setting), help=_flag_help(setting))
+
+
+def _flag_help(setting: Setting) -> str:
+    """The Train page's English label and help, then what the flag allows (argparse expands %, hence %%)."""
+    text = f"{t(setting.label).rstrip('.')}. {t(setting.help)}"
+    if setting.kind != "bool":
+        text += f" Allowed: {setting.allowed()}" + (f", or {setting.none}." if setting.none else ".")
+    return text.replace("%", "%%")
+
+
+def _metavar(setting: Setting) -> str:
+    metavar = "{" + ",".join(map(str, setting.options)) + "}" if setting.kind == "choice" else METAVARS[setting.kind]
+    return f"{metavar}|{setting.none}" if setting.none else metavar
+
+
+def _config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """The preset named by --preset, changed by every setting flag that was given; all of it validated.
+
+    Raises:
+        ConfigError: an unknown preset, or a flag whose value is not allowed (the message names it).
+    """
+    values = {}
+    for name, setting in SETTINGS.items():
+        given = getattr(args, name, None)  # the preset field is --preset itself, read below
+        if name == "preset" or given is None:
+            continue
+        # Switches arrive as True/False from argparse; everything else as the text typed.
+        values[name] = given if setting.kind == "bool" else setting.parse(name, given)
+    return preset(args.preset).replace(**values)
+
+
 def _import_tensorflow_quietly() -> None:
     """Import TensorFlow with file descriptor 2 muted: its C++ start-up lines bypass Python's logging.
 
@@ -102,19 +148,11 @@ def _import_tensorflow_quietly() -> None:
         os.close(saved)
 
 
-def _layer_sizes(value: str) -> list[int]:
-    try:
-        return [int(part) for part in value.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"layer sizes must be whole numbers separated by commas, not {value!r}")
-
-
 def _train(args: argparse.Namespace) -> dict[str, Any]:
-    from core.config import preset
     from core.data import Split, load_dataset, load_test_dataset, split_dataset
 
     # Everything a user can get wrong is checked before TensorFlow's slow import.
-    config = preset(args.preset).replace(**_overrides(args))
+    config = _config_from_args(args)
     columns = {"text_column": args.text_column, "label_column": args.label_column}
     dataset = load_dataset(args.data, **columns)
     _progress(f"loaded {len(dataset)} rows from {args.data} ({dataset.report.encoding}); classes: {', '.join(dataset.classes)}")
@@ -142,15 +180,6 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
         "device": job.device,
         "rows": info.metadata["data"]["rows"],
     }
-
-
-def _overrides(args: argparse.Namespace) -> dict[str, Any]:
-    flags = {
-        "family": args.family, "layer_sizes": args.layers, "epochs": args.epochs, "batch_size": args.batch_size,
-        "learning_rate": args.learning_rate, "validation_split": args.validation_split,
-        "test_split": args.test_split, "seed": args.seed,
-    }
-    return {name: value for name, value in flags.items() if value is not None}
 
 
 def _follow(job: Any) -> None:

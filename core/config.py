@@ -1,4 +1,9 @@
-"""The one typed training configuration, and the presets built from it.
+"""The one typed training configuration, the description of each of its settings, and the presets.
+
+Every `TrainConfig` field carries a `Setting` in its metadata: kind, bounds, step, default, the i18n keys of
+its label and help, the model families that use it and where the Train page shows it. Validation, the Train
+page's widgets and the CLI's flags are all built from these descriptions, so adding a setting means one
+field here plus its strings in core/i18n.py.
 
 Pages build a `TrainConfig` from widgets, the CLI from flags; it is saved beside each model as JSON and
 rebuilt from it, so every field is plain data.
@@ -7,8 +12,11 @@ rebuilt from it, so every field is plain data.
 from __future__ import annotations
 
 import dataclasses
+import numbers
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Literal
 
 from core.errors import ConfigError
 
@@ -16,66 +24,261 @@ from core.errors import ConfigError
 FAMILIES = ("mlp", "lstm", "gru", "cnn")
 SEQUENCE_FAMILIES = ("lstm", "gru", "cnn")
 
+Kind = Literal["choice", "int", "float", "bool", "sizes", "text"]
+Group = Literal["model", "training", "data"]
+# The key under which each dataclass field keeps its Setting.
+SETTING = "setting"
+
+
+def parse_layer_sizes(text: str) -> list[int]:
+    """Reads layer sizes typed as "64 128", "64,128" or "64; 128": the Train page and the CLI both use this.
+
+    Raises:
+        ConfigError: a part is not a whole number, or nothing was typed.
+    """
+    parts = [part for part in text.replace(";", ",").replace(" ", ",").split(",") if part]
+    try:
+        sizes = [int(part) for part in parts]
+    except ValueError:
+        raise ConfigError(
+            f"Layer sizes {text!r} must be whole numbers separated by commas or spaces, for example 64, 128."
+        ) from None
+    if not sizes:
+        raise ConfigError("Give at least one layer size, for example 64, or 64, 128 for two layers.")
+    return sizes
+
+
+def _is_whole(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)  # True is an int to Python
+
+
+# Whether a value has the right type for its kind, and how to say what was expected when it has not.
+_IS_KIND: dict[str, Callable[[Any], bool]] = {
+    "choice": lambda value: True,  # checked against its options instead
+    "int": _is_whole,
+    "float": lambda value: isinstance(value, numbers.Real) and not isinstance(value, bool),
+    "bool": lambda value: isinstance(value, bool),
+    "sizes": lambda value: isinstance(value, (list, tuple)) and all(map(_is_whole, value)),
+    "text": lambda value: isinstance(value, str),
+}
+_KIND_WORDS = {"choice": "one of the options", "int": "a whole number", "float": "a number", "bool": "True or False",
+               "sizes": "a list of whole numbers", "text": "text"}
+# How typed text becomes a value; a "choice" is read as the type of its default, and a "bool" is switched,
+# never typed (the CLI's --early-stopping / --no-early-stopping).
+_READERS: dict[str, Callable[[str], Any]] = {"int": int, "float": float, "sizes": parse_layer_sizes, "text": str}
+
+
+@dataclass(frozen=True)
+class Setting:
+    """How one TrainConfig field is checked, shown on the Train page and given as a CLI flag.
+
+    Attributes:
+        kind: "choice" (one of `options`), "int", "float", "bool", "sizes" (a list of whole numbers, each
+            within the bounds) or "text".
+        default: the value of the field in a plain `TrainConfig()`.
+        label: i18n key (core/i18n.py) of the widget's label; the CLI's help starts with its English text.
+        help: i18n key of the widget's help and of the CLI flag's help.
+        group: the Train page column showing it ("model", "training" or "data"); None shows no widget, so
+            the preset's value is kept.
+        minimum: smallest number allowed (of each size, for "sizes"); `min_inclusive` False refuses it itself.
+        maximum: largest number allowed; `max_inclusive` False refuses it itself.
+        step: how far one slider notch or +/- click moves; values between steps stay valid.
+        options: the values a "choice" allows; their labels are the i18n keys "<field>_<option>".
+        offered: the values a slider offers for a number whose range is too wide to slide through evenly
+            (the learning rate); any value within the bounds stays valid.
+        families: the model families that use it; the Train page disables it for the others.
+        requires: a "bool" setting that must be on for this one to matter (patience needs early stopping).
+        none: what None means ("auto", "none", "custom") where None is allowed; None where a value is required.
+        max_items: most sizes a "sizes" setting holds.
+    """
+
+    kind: Kind
+    default: Any
+    label: str
+    help: str
+    group: Group | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    min_inclusive: bool = True
+    max_inclusive: bool = True
+    step: float | None = None
+    options: tuple[Any, ...] = ()
+    offered: tuple[float, ...] = ()
+    families: tuple[str, ...] = FAMILIES
+    requires: str | None = None
+    none: str | None = None
+    max_items: int | None = None
+
+    def check(self, name: str, value: Any) -> None:
+        """Refuses a value of the wrong type or outside the bounds, in a sentence that names both.
+
+        Raises:
+            ConfigError: names the setting, the value and what is allowed.
+        """
+        if value is None and self.none is not None:
+            return
+        if not _IS_KIND[self.kind](value):
+            raise ConfigError(f"Setting {name}={value!r} is not {_KIND_WORDS[self.kind]}: use {self.allowed()}.")
+        if not self._fits(value):
+            raise ConfigError(f"Setting {name}={value!r} is out of range: use {self.allowed()}.")
+
+    def allowed(self) -> str:
+        """What is allowed, in words ("0 to 0.9"): built from the same numbers the check uses, so they agree."""
+        if self.kind == "choice":
+            return "one of " + ", ".join(map(str, self.options))
+        if self.kind == "bool":
+            return "True or False"
+        if self.kind == "text":
+            return "any name"
+        if self.kind == "sizes":
+            return f"1 to {self.max_items} sizes of {self._range_words()} each"
+        return self._range_words()
+
+    def parse(self, name: str, text: str) -> Any:
+        """The value typed as `text` (a CLI flag, the Train page's layer sizes); `check` judges its range.
+
+        Raises:
+            ConfigError: the text is not a value of this kind.
+        """
+        text = text.strip()
+        if self.none is not None and text.lower() == self.none:
+            return None
+        reader = type(self.default) if self.kind == "choice" else _READERS[self.kind]
+        try:
+            return reader(text)
+        except ConfigError:  # parse_layer_sizes says itself what is wrong
+            raise
+        except ValueError:
+            raise ConfigError(
+                f"Setting {name}={text!r} is not {_KIND_WORDS[self.kind]}: use {self.allowed()}."
+            ) from None
+
+    def _fits(self, value: Any) -> bool:
+        if self.kind == "choice":
+            return value in self.options
+        if self.kind == "sizes":
+            return 1 <= len(value) <= self.max_items and all(map(self._within_bounds, value))
+        if self.kind in ("int", "float"):
+            return self._within_bounds(value)
+        return True
+
+    def _within_bounds(self, number: float) -> bool:
+        above = number >= self.minimum if self.min_inclusive else number > self.minimum
+        below = number <= self.maximum if self.max_inclusive else number < self.maximum
+        return above and below  # False for NaN, which compares false with everything
+
+    def _range_words(self) -> str:
+        low, high = _number_words(self.minimum), _number_words(self.maximum)
+        if self.min_inclusive and self.max_inclusive:
+            return f"{low} to {high}"
+        lower = f"at least {low}" if self.min_inclusive else f"above {low}"
+        upper = f"at most {high}" if self.max_inclusive else f"below {high}"
+        return f"{lower} and {upper}"
+
+
+def _number_words(number: float) -> str:
+    """A bound as people write it: 0.000001 rather than 1e-06, 2147483647 rather than 2.14748e+09."""
+    if _is_whole(number):
+        return str(number)
+    return f"{number:.10f}".rstrip("0").rstrip(".")
+
+
+def described(setting: Setting) -> Any:
+    """A dataclass field that defaults to `setting.default` and keeps `setting` in its metadata."""
+    if isinstance(setting.default, tuple):  # a list field: each config gets its own copy
+        return field(default_factory=lambda: list(setting.default), metadata={SETTING: setting})
+    return field(default=setting.default, metadata={SETTING: setting})
+
 
 @dataclass
 class TrainConfig:
-    """Everything that decides how a model is built and trained."""
+    """Everything that decides how a model is built and trained, in the order the Train page shows it."""
 
-    family: str = field(default="mlp", metadata={"help": "mlp, lstm, gru or cnn"})
+    # --- the network ---
+    family: str = described(Setting(
+        kind="choice", default="mlp", label="family", help="family_help", group="model", options=FAMILIES))
     # Hidden units per layer, first to last: dense units, RNN units or convolution filters.
-    layer_sizes: list[int] = field(default_factory=lambda: [64])
+    layer_sizes: list[int] = described(Setting(
+        kind="sizes", default=(64,), label="layer_sizes", help="layer_sizes_help", group="model",
+        minimum=1, maximum=4096, max_items=8))
+    # Most frequent tokens (n-grams for mlp) kept; the rest count as out-of-vocabulary.
+    vocab_size: int = described(Setting(
+        kind="int", default=20_000, label="vocab_size", help="vocab_size_help", group="model",
+        minimum=100, maximum=500_000, step=1000))
     # mlp only: 1 reads words (CJK: characters), 2 adds word (CJK: character) bigrams.
-    ngrams: int = 2
+    ngrams: int = described(Setting(
+        kind="choice", default=2, label="ngrams", help="ngrams_help", group="model", options=(1, 2, 3),
+        families=("mlp",)))
     # mlp only: sublinear term frequency and unit-length TF-IDF rows, as scikit-learn's
     # TfidfVectorizer(sublinear_tf=True); False feeds plain TF-IDF, as the article's bag of words.
-    normalize_tf_idf: bool = True
-    # Most frequent tokens (n-grams for mlp) kept; the rest count as out-of-vocabulary.
-    vocab_size: int = 20_000
+    normalize_tf_idf: bool = described(Setting(
+        kind="bool", default=True, label="normalize_tf_idf", help="normalize_tf_idf_help", group="model",
+        families=("mlp",)))
+    embedding_dim: int = described(Setting(
+        kind="int", default=64, label="embedding_dim", help="embedding_dim_help", group="model",
+        minimum=4, maximum=1024, step=16, families=SEQUENCE_FAMILIES))
     # Tokens read per text by sequence families; None picks the 95th percentile of training text lengths.
-    sequence_length: int | None = None
-    embedding_dim: int = 64
-    bidirectional: bool = False
-    dropout: float = 0.5
-    learning_rate: float = 1e-3
-    # Gradient norm clipping: keeps LSTM training from diverging early; None turns it off.
-    clipnorm: float | None = 1.0
-    epochs: int = 20
-    batch_size: int = 32
-    # Fraction of the training data held out (stratified) to watch for overfitting.
-    validation_split: float = 0.1
-    # Fraction held out as the test set when no separate test file is given.
-    test_split: float = 0.1
-    early_stopping: bool = True
+    sequence_length: int | None = described(Setting(
+        kind="int", default=None, label="sequence_length", help="sequence_length_help", group="model",
+        minimum=4, maximum=2000, step=10, none="auto", families=SEQUENCE_FAMILIES))
+    bidirectional: bool = described(Setting(
+        kind="bool", default=False, label="bidirectional", help="bidirectional_help", group="model",
+        families=("lstm", "gru")))
+    dropout: float = described(Setting(
+        kind="float", default=0.5, label="dropout", help="dropout_help", group="model",
+        minimum=0.0, maximum=0.9, step=0.05))
+
+    # --- training ---
+    epochs: int = described(Setting(
+        kind="int", default=20, label="epochs", help="epochs_help", group="training", minimum=1, maximum=1000, step=1))
+    batch_size: int = described(Setting(
+        kind="int", default=32, label="batch_size", help="batch_size_help", group="training",
+        minimum=1, maximum=4096, step=1))
+    learning_rate: float = described(Setting(
+        kind="float", default=1e-3, label="learning_rate", help="learning_rate_help", group="training",
+        minimum=1e-6, maximum=1.0,
+        offered=(1e-4, 2e-4, 3e-4, 5e-4, 1e-3, 2e-3, 3e-3, 5e-3, 1e-2, 2e-2, 3e-2, 5e-2, 1e-1)))
+    # Gradient norm clipping: keeps LSTM training from diverging early; None turns it off. No widget.
+    clipnorm: float | None = described(Setting(
+        kind="float", default=1.0, label="clipnorm", help="clipnorm_help",
+        minimum=0.0, min_inclusive=False, maximum=100.0, none="none"))
+    early_stopping: bool = described(Setting(
+        kind="bool", default=True, label="early_stopping", help="early_stopping_help", group="training"))
     # Epochs without a better validation loss before training stops.
-    patience: int = 3
-    seed: int = 42
-    # Name of the preset this config started from, shown in the UI and saved with the model.
-    preset: str | None = None
+    patience: int = described(Setting(
+        kind="int", default=3, label="patience", help="patience_help", group="training",
+        minimum=1, maximum=100, step=1, requires="early_stopping"))
+
+    # --- held-out data ---
+    # Fraction of the training data held out (stratified) to watch for overfitting.
+    validation_split: float = described(Setting(
+        kind="float", default=0.1, label="validation_split", help="validation_split_help", group="data",
+        minimum=0.05, maximum=0.5, step=0.05))
+    # Fraction held out as the test set when no separate test file is given.
+    test_split: float = described(Setting(
+        kind="float", default=0.1, label="test_split", help="test_split_help", group="data",
+        minimum=0.0, maximum=0.5, step=0.05))
+    seed: int = described(Setting(
+        kind="int", default=42, label="seed", help="seed_help", group="data", minimum=0, maximum=2**31 - 1, step=1))
+
+    # Name of the preset this config started from, shown in the UI and saved with the model; the Train
+    # page's preset select and the CLI's --preset set it.
+    preset: str | None = described(Setting(
+        kind="text", default=None, label="preset", help="preset_help", none="custom"))
 
     def __post_init__(self) -> None:
-        """Check every field so a bad value fails here with a sentence, not deep inside Keras."""
-        self.layer_sizes = [int(size) for size in self.layer_sizes]
-        _check(self.family in FAMILIES, "family", self.family, f"one of {', '.join(FAMILIES)}")
-        _check(1 <= len(self.layer_sizes) <= 8, "layer_sizes", self.layer_sizes, "1 to 8 layers")
-        for size in self.layer_sizes:
-            _check(1 <= size <= 4096, "layer_sizes", self.layer_sizes, "sizes from 1 to 4096")
-        _check(self.ngrams in (1, 2, 3), "ngrams", self.ngrams, "1, 2 or 3")
-        _check(100 <= self.vocab_size <= 500_000, "vocab_size", self.vocab_size, "100 to 500000")
-        if self.sequence_length is not None:
-            _check(4 <= self.sequence_length <= 2000, "sequence_length", self.sequence_length, "4 to 2000")
-        _check(4 <= self.embedding_dim <= 1024, "embedding_dim", self.embedding_dim, "4 to 1024")
-        _check(0.0 <= self.dropout < 1.0, "dropout", self.dropout, "0 to 0.95")
-        _check(1e-6 <= self.learning_rate <= 1.0, "learning_rate", self.learning_rate, "0.000001 to 1")
-        if self.clipnorm is not None:
-            _check(0.0 < self.clipnorm <= 100.0, "clipnorm", self.clipnorm, "above 0 and at most 100")
-        _check(1 <= self.epochs <= 1000, "epochs", self.epochs, "1 to 1000")
-        _check(1 <= self.batch_size <= 4096, "batch_size", self.batch_size, "1 to 4096")
-        _check(0.0 < self.validation_split <= 0.5, "validation_split", self.validation_split, "above 0 and at most 0.5")
-        _check(0.0 <= self.test_split <= 0.5, "test_split", self.test_split, "0 to 0.5")
-        _check(self.validation_split + self.test_split < 0.9, "test_split", self.test_split,
-               "small enough that validation and test together stay under 0.9")
-        _check(1 <= self.patience <= 100, "patience", self.patience, "1 to 100")
-        _check(0 <= self.seed < 2**31, "seed", self.seed, "0 to 2147483647")
+        """Checks every field against its Setting, so a bad value fails here with a sentence, not deep in Keras.
+
+        Raises:
+            ConfigError: a setting is out of range or of the wrong type; the message names it and the bounds.
+        """
+        for name, setting in SETTINGS.items():
+            setting.check(name, getattr(self, name))
+        self.layer_sizes = [int(size) for size in self.layer_sizes]  # a tuple or numpy ints become JSON-able
+        # The one rule that spans two settings: enough data must be left to train on.
+        if self.validation_split + self.test_split >= 0.9:
+            raise ConfigError(f"Setting test_split={self.test_split!r} is out of range: use a value small enough "
+                              "that validation and test together stay under 0.9.")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able fields, saved beside the model."""
@@ -95,9 +298,10 @@ class TrainConfig:
         return dataclasses.replace(self, **changes)
 
 
-def _check(ok: bool, name: str, value: Any, allowed: str) -> None:
-    if not ok:
-        raise ConfigError(f"Setting {name}={value!r} is out of range: use {allowed}.")
+# Every field's Setting by field name, in field order.
+SETTINGS: Mapping[str, Setting] = MappingProxyType(
+    {config_field.name: config_field.metadata[SETTING] for config_field in dataclasses.fields(TrainConfig)}
+)
 
 
 # The article's two networks, kept exactly (layer stacks, Adam, categorical cross-entropy, batch 32,

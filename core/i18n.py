@@ -155,8 +155,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "family_cnn": ("CNN: looks for telling phrases", "CNN：寻找关键短语"),
     "layer_sizes": ("Layer sizes", "各层大小"),
     "layer_sizes_help": (
-        "Units per layer, first to last, separated by commas: 64 is one layer, 64, 128 two.",
-        "每层的单元数，从前到后用逗号分隔：64 表示一层，64, 128 表示两层。",
+        "Units per layer, first to last, separated by commas or spaces: 64 is one layer, 64, 128 two.",
+        "每层的单元数，从前到后用逗号或空格分隔：64 表示一层，64, 128 表示两层。",
     ),
     "vocab_size": ("Vocabulary size", "词表大小"),
     "ngrams": ("Word groups", "词组长度"),
@@ -177,7 +177,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "embedding_dim": ("Embedding size", "嵌入维度"),
     "sequence_length": ("Sequence length", "序列长度"),
     "sequence_length_help": (
-        "Tokens read per text; empty picks a length that covers 95% of the texts.",
+        "Tokens read per text; left empty (auto), a length that covers 95% of the texts is picked.",
         "每条文本读取的词元数；留空则自动选择能覆盖 95% 文本的长度。",
     ),
     "auto": ("auto", "自动"),
@@ -199,6 +199,48 @@ STRINGS: dict[str, tuple[str, str]] = {
     "test_split_file": ("Your test file is the test set.", "你的测试文件即为测试集。"),
     "seed": ("Random seed", "随机种子"),
     "seed_help": ("The same seed, data and settings give the same split and model.", "相同的种子、数据和设置会得到相同的划分和模型。"),
+    # Help for every training setting (core/config.py names these keys; the CLI shows the English ones).
+    "family_help": (
+        "MLP reads a bag of words and word pairs and trains fastest; LSTM, GRU and CNN read the words in order.",
+        "MLP 读取由词和词组构成的词袋，训练最快；LSTM、GRU 和 CNN 按顺序读取文本中的词。",
+    ),
+    "vocab_size_help": (
+        "The most frequent words (MLP: words and word groups) are kept; rarer ones count as unknown.",
+        "保留出现最多的词（MLP 为词和词组）；更少见的词按未知词处理。",
+    ),
+    "embedding_dim_help": (
+        "LSTM, GRU and CNN only: numbers learned per word. Larger can learn more, but trains slower.",
+        "仅 LSTM、GRU 和 CNN：为每个词学习的向量长度。越大能学到越多，但训练越慢。",
+    ),
+    "bidirectional_help": (
+        "LSTM and GRU only: also read each text from end to start. Slower, sometimes more accurate.",
+        "仅 LSTM 和 GRU：同时从后往前阅读每条文本。更慢，有时更准确。",
+    ),
+    "dropout_help": (
+        "Share of units switched off at random while training, so the network cannot memorise the training texts.",
+        "训练时随机关闭的单元比例，让网络无法死记训练文本。",
+    ),
+    "epochs_help": (
+        "Most passes over the training data; early stopping may end training sooner.",
+        "遍历训练数据的最多轮数；提前停止可能让训练更早结束。",
+    ),
+    "batch_size_help": (
+        "Texts per training step. Larger is faster per epoch, but may need a higher learning rate.",
+        "每个训练步骤处理的文本数。越大每轮越快，但可能需要更高的学习率。",
+    ),
+    "learning_rate_help": (
+        "How big each training step is: too high and training jumps around, too low and it crawls.",
+        "每个训练步骤的步长：太高训练会来回震荡，太低则进展缓慢。",
+    ),
+    "clipnorm": ("Gradient clipping", "梯度裁剪"),
+    "clipnorm_help": (
+        "Largest gradient norm per training step; keeps an LSTM from diverging early.",
+        "每个训练步骤的梯度范数上限，防止 LSTM 在训练初期发散。",
+    ),
+    "patience_help": (
+        "Epochs without a better validation loss before training stops.",
+        "验证损失连续多少轮没有改善后停止训练。",
+    ),
     "model_name": ("Model name (optional)", "模型名称（可选）"),
     "model_name_auto": ("picked from the preset and time", "根据预设和时间自动命名"),
     "train_start": ("Train", "开始训练"),

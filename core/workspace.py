@@ -21,7 +21,6 @@ from core.config import TrainConfig
 from core.data import Dataset, Split, load_dataset, load_test_dataset, load_texts, split_dataset
 from core.errors import (
     ColumnError,
-    ConfigError,
     DataError,
     EmptyFileError,
     ModelNotFoundError,
@@ -514,24 +513,6 @@ def comparison_row(name: str, evaluation: Evaluation) -> dict[str, Any]:
     """One model's scores for the comparison table: accuracy, macro-F1, ROC AUC and F1 per class."""
     return {"model": name, "accuracy": evaluation.accuracy, "macro_f1": evaluation.macro_f1,
             "roc_auc": evaluation.roc_auc, **{f"f1_{metrics.label}": metrics.f1 for metrics in evaluation.per_class}}
-
-
-def parse_layer_sizes(text: str) -> list[int]:
-    """Reads layer sizes typed as "64, 128" (spaces, commas or semicolons between whole numbers).
-
-    Raises:
-        ConfigError: a part is not a whole number, or nothing was typed.
-    """
-    parts = [part for part in text.replace(";", ",").replace(" ", ",").split(",") if part]
-    try:
-        sizes = [int(part) for part in parts]
-    except ValueError:
-        raise ConfigError(
-            f"Layer sizes {text!r} must be whole numbers separated by commas, for example 64, 128."
-        ) from None
-    if not sizes:
-        raise ConfigError("Give at least one layer size, for example 64, or 64, 128 for two layers.")
-    return sizes
 
 
 def filter_examples(rows: Sequence[dict], *, contains: str = "", true_label: str | None = None) -> list[dict]:

@@ -6,19 +6,20 @@ from typing import Any
 
 import streamlit as st
 
-from core.config import FAMILIES, PRESETS, SEQUENCE_FAMILIES, TrainConfig, preset
+from core.config import PRESETS, SETTINGS, Setting, TrainConfig, preset
 from core.errors import StudioError, TrainingError
 from core.samples import DEFAULT_SAMPLE
 from core.training import JobStatus, TrainingJob
-from core.workspace import Workspace, parse_layer_sizes
+from core.workspace import Workspace
 from pages import _ui
 from pages._ui import t
 
 CUSTOM = "custom"
-LEARNING_RATES = (1e-4, 2e-4, 3e-4, 5e-4, 1e-3, 2e-3, 3e-3, 5e-3, 1e-2, 2e-2, 3e-2, 5e-2, 1e-1)
 PRESET_KEY = "train_preset"
 # Form widgets keep their values for the whole session, so leaving the page and coming back keeps them.
 KEEP = {"persist_state": "session"}
+# The settings with a widget; each is drawn from its description in core/config.py.
+SHOWN = {name: setting for name, setting in SETTINGS.items() if setting.group is not None}
 
 
 # The data this run will train on, or how to get some.
@@ -42,10 +43,15 @@ def dataset_ui(current: Workspace) -> bool:
 
 
 # --- the settings form ------------------------------------------------------------------------------------------
+def _key(name: str) -> str:
+    return f"train_{name}"
+
+
 def _form_values(config: TrainConfig) -> dict[str, Any]:
     """Widget values (by session-state key) that show `config`."""
-    values = {f"train_{name}": value for name, value in config.to_dict().items() if name not in ("preset", "clipnorm")}
-    values["train_layer_sizes"] = ", ".join(map(str, config.layer_sizes))
+    values = {_key(name): getattr(config, name) for name in SHOWN}
+    values.update({_key(name): ", ".join(map(str, getattr(config, name)))  # typed as text, e.g. "64, 128"
+                   for name, setting in SHOWN.items() if setting.kind == "sizes"})
     return values
 
 
@@ -72,8 +78,8 @@ def _config_from_form() -> TrainConfig:
     chosen = state[PRESET_KEY]
     base = TrainConfig() if chosen == CUSTOM else preset(chosen)
     # Settings without a widget (e.g. gradient clipping) keep the preset's value.
-    shown = {name: state[f"train_{name}"] for name in base.to_dict() if name != "preset" and f"train_{name}" in state}
-    shown["layer_sizes"] = parse_layer_sizes(state.train_layer_sizes)
+    shown = {name: state[_key(name)] for name in SHOWN}
+    shown.update({name: setting.parse(name, shown[name]) for name, setting in SHOWN.items() if setting.kind == "sizes"})
     return base.replace(**shown, preset=None if chosen == CUSTOM else chosen)
 
 
@@ -83,47 +89,46 @@ def preset_ui() -> None:
                              format_func=lambda name: t(f"preset_{name}"), help=t("preset_help"))
 
 
-# Architecture: family, layer sizes, text representation.
-def model_settings_ui() -> None:
-    st.markdown(f"**{t('settings_model')}**")
-    family = _ui.translated_selectbox(t("family"), FAMILIES, "train_family", format_func=lambda f: t(f"family_{f}"))
-    sequence = family in SEQUENCE_FAMILIES
-    st.text_input(t("layer_sizes"), key="train_layer_sizes", help=t("layer_sizes_help"), **KEEP)
-    st.number_input(t("vocab_size"), min_value=100, max_value=500_000, step=1000, key="train_vocab_size", **KEEP)
-    _ui.translated_selectbox(t("ngrams"), (1, 2, 3), "train_ngrams", disabled=sequence, help=t("ngrams_help"),
-                             format_func=lambda n: t(f"ngrams_{n}"))
-    st.checkbox(t("normalize_tf_idf"), key="train_normalize_tf_idf", disabled=sequence, help=t("normalize_tf_idf_help"),
-                **KEEP)
-    st.number_input(t("embedding_dim"), min_value=4, max_value=1024, step=16, key="train_embedding_dim",
-                    disabled=not sequence, **KEEP)
-    st.number_input(t("sequence_length"), min_value=4, max_value=2000, step=10, value=None, key="train_sequence_length",
-                    placeholder=t("auto"), disabled=not sequence, help=t("sequence_length_help"), **KEEP)
-    st.checkbox(t("bidirectional"), key="train_bidirectional", disabled=family not in ("lstm", "gru"), **KEEP)
-    st.slider(t("dropout"), min_value=0.0, max_value=0.9, step=0.05, key="train_dropout", **KEEP)
+# One setting's widget, built from its Setting: the kind picks the widget; bounds, step, label and help come
+# from the description, and it is disabled where the chosen family does not use it.
+def setting_ui(name: str, setting: Setting, **changes: Any) -> None:
+    state = st.session_state
+    unused = state[_key("family")] not in setting.families
+    switched_off = setting.requires is not None and not state[_key(setting.requires)]
+    label = t(setting.label)
+    common = {"key": _key(name), "help": t(setting.help), "disabled": unused or switched_off, **changes}
+    if setting.kind == "choice":
+        _ui.translated_selectbox(label, setting.options, format_func=lambda option: t(f"{name}_{option}"), **common)
+    elif setting.kind == "sizes":
+        st.text_input(label, **common, **KEEP)
+    elif setting.kind == "bool":
+        st.checkbox(label, **common, **KEEP)
+    elif setting.offered:
+        # A slider given a value it does not offer silently moves to its first option, so the preset's value
+        # is always among the options.
+        offered = sorted({*setting.offered, state[_key(name)]})
+        st.select_slider(label, offered, format_func=lambda number: f"{number:g}", **common, **KEEP)
+    elif setting.kind == "float":
+        st.slider(label, min_value=setting.minimum, max_value=setting.maximum, step=setting.step, **common, **KEEP)
+    else:
+        empty = {"value": None, "placeholder": t(setting.none)} if setting.none else {}
+        st.number_input(label, min_value=setting.minimum, max_value=setting.maximum, step=setting.step, **empty,
+                        **common, **KEEP)
 
 
-# Optimisation: epochs, batches, learning rate, early stopping.
-def training_settings_ui() -> None:
-    st.markdown(f"**{t('settings_training')}**")
-    st.number_input(t("epochs"), min_value=1, max_value=1000, key="train_epochs", **KEEP)
-    st.number_input(t("batch_size"), min_value=1, max_value=4096, key="train_batch_size", **KEEP)
-    # A slider given a value it does not offer silently moves to its first option, so the preset's rate is
-    # always among the options.
-    rates = sorted({*LEARNING_RATES, st.session_state.train_learning_rate})
-    st.select_slider(t("learning_rate"), rates, key="train_learning_rate", format_func=lambda r: f"{r:g}", **KEEP)
-    stop_early = st.checkbox(t("early_stopping"), key="train_early_stopping", help=t("early_stopping_help"), **KEEP)
-    st.number_input(t("patience"), min_value=1, max_value=100, key="train_patience", disabled=not stop_early, **KEEP)
+# One column of the form: a heading, then its settings in the order TrainConfig declares them.
+def group_ui(group: str, changes: dict[str, dict[str, Any]] | None = None) -> None:
+    st.markdown(f"**{t(f'settings_{group}')}**")
+    for name, setting in SHOWN.items():
+        if setting.group == group:
+            setting_ui(name, setting, **(changes or {}).get(name, {}))
 
 
-# Held-out data and the random seed.
+# Held-out data and the random seed, then the name to save the model under.
 def data_settings_ui(current: Workspace) -> None:
-    st.markdown(f"**{t('settings_data')}**")
-    st.slider(t("validation_split"), min_value=0.05, max_value=0.5, step=0.05, key="train_validation_split",
-              help=t("validation_split_help"), **KEEP)
-    has_test_file = current.test_dataset is not None
-    st.slider(t("test_split"), min_value=0.0, max_value=0.5, step=0.05, key="train_test_split",
-              disabled=has_test_file, help=t("test_split_file") if has_test_file else t("test_split_help"), **KEEP)
-    st.number_input(t("seed"), min_value=0, max_value=2**31 - 1, key="train_seed", help=t("seed_help"), **KEEP)
+    # An uploaded test file is the test set, so the test share does not apply.
+    with_test_file = {"test_split": {"disabled": True, "help": t("test_split_file")}}
+    group_ui("data", with_test_file if current.test_dataset is not None else None)
     st.text_input(t("model_name"), key="train_model_name", placeholder=t("model_name_auto"), max_chars=64, **KEEP)
 
 
@@ -133,9 +138,9 @@ def settings_ui(current: Workspace, has_data: bool) -> None:
     preset_ui()
     model, training, data = st.columns(3, gap="large")
     with model:
-        model_settings_ui()
+        group_ui("model")
     with training:
-        training_settings_ui()
+        group_ui("training")
     with data:
         data_settings_ui(current)
     if st.button(t("train_start"), type="primary", icon=":material/play_arrow:", disabled=not has_data):

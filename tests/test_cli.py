@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import subprocess
@@ -9,7 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from core.cli import main
+from core.cli import _config_from_args, _parser, main
+from core.config import SETTINGS, preset
+from core.errors import ConfigError
+from core.i18n import t
 from tests.conftest import REPO, make_texts
 
 
@@ -61,6 +65,9 @@ def test_train_predict_evaluate_and_list_round_trip(train_csv, tmp_path, capsys)
     [
         (["train", "missing.csv"], "missing.csv"),
         (["train", "{csv}", "--epochs", "0"], "epochs=0"),
+        (["train", "{csv}", "--dropout", "0.95"], "use 0 to 0.9"),
+        (["train", "{csv}", "--vocab-size", "lots"], "vocab_size='lots' is not a whole number"),
+        (["train", "{csv}", "--layer-sizes", "64 x"], "must be whole numbers"),
         (["train", "{csv}", "--preset", "bert"], "bert"),
         (["train", "{csv}", "--text-column", "body"], "body"),
         (["predict", "{tmp}/no-such-model", "hello"], "no-such-model"),
@@ -75,3 +82,81 @@ def test_bad_input_exits_2_with_one_line_and_no_traceback(args, message, train_c
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0]
+
+
+# --- one flag per TrainConfig setting, generated from its description ------------------------------------------------
+def _config(*flags: str):
+    """The config `python -m core train data.csv FLAGS` would train, without reading data or training."""
+    return _config_from_args(_parser().parse_args(["train", "data.csv", *flags]))
+
+
+def _train_parser() -> argparse.ArgumentParser:
+    commands = next(action for action in _parser()._actions if isinstance(action, argparse._SubParsersAction))
+    return commands.choices["train"]
+
+
+def _train_flags() -> dict[str, list[str]]:
+    """Each train option's destination -> its flags, as argparse knows them."""
+    return {action.dest: action.option_strings for action in _train_parser()._actions if action.option_strings}
+
+
+def _words_and_value(name: str, current: object) -> tuple[list[str], object]:
+    """Command-line words that change setting `name` away from `current`, and the value they should give."""
+    setting, flag = SETTINGS[name], "--" + name.replace("_", "-")
+    if setting.kind == "bool":
+        return [f"--no-{flag[2:]}" if current else flag], not current
+    if setting.kind == "sizes":
+        return [flag, f"{setting.maximum} {setting.minimum}"], [setting.maximum, setting.minimum]
+    if setting.kind == "choice":
+        value = next(option for option in setting.options if option != current)
+    else:
+        value = setting.maximum if current != setting.maximum else setting.minimum
+    return [flag, str(value)], value
+
+
+@pytest.mark.parametrize("name", [name for name in SETTINGS if name != "preset"])
+def test_every_setting_has_a_flag_that_reaches_the_config(name: str) -> None:
+    base = preset("default")
+    words, value = _words_and_value(name, getattr(base, name))
+    assert words[0] in _train_flags()[name]
+    config = _config(*words)
+    assert getattr(config, name) == value
+    assert config.replace(**{name: getattr(base, name)}) == base  # nothing else changed
+
+
+def test_the_preset_field_is_set_by_preset() -> None:
+    assert "--preset" in _train_flags()["preset"]
+    assert _config("--preset", "article-lstm") == preset("article-lstm")
+    assert _config().preset == "default"
+
+
+def test_flags_override_the_preset_only_when_given() -> None:
+    config = _config("--preset", "article-lstm", "--dropout", "0.25", "--no-early-stopping")
+    assert config == preset("article-lstm").replace(dropout=0.25, early_stopping=False)
+
+
+@pytest.mark.parametrize("sizes", ["64 128", "64,128", "64; 128", "64, 128"])
+def test_layer_sizes_are_read_as_the_train_page_reads_them(sizes: str) -> None:
+    assert _config("--layer-sizes", sizes).layer_sizes == [64, 128]
+    assert _config("--layers", sizes).layer_sizes == [64, 128]  # the older spelling still works
+
+
+def test_none_is_spelled_auto_or_none() -> None:
+    assert _config("--preset", "article-lstm", "--sequence-length", "auto").sequence_length is None
+    assert _config("--sequence-length", "80").sequence_length == 80
+    assert _config("--clipnorm", "none").clipnorm is None
+
+
+def test_bad_flag_values_raise_config_errors_with_the_described_bounds() -> None:
+    with pytest.raises(ConfigError, match=r"dropout=0\.95 is out of range: use 0 to 0\.9\."):
+        _config("--dropout", "0.95")
+    with pytest.raises(ConfigError, match="patience='soon' is not a whole number: use 1 to 100"):
+        _config("--patience", "soon")
+
+
+@pytest.mark.parametrize("name", [name for name in SETTINGS if name != "preset"])
+def test_flag_help_is_the_train_pages_english_help(name: str) -> None:
+    train = _train_parser()
+    action = next(action for action in train._actions if action.dest == name)
+    assert t(SETTINGS[name].help, "en").replace("%", "%%") in action.help
+    assert "--" + name.replace("_", "-") in train.format_help()  # and the help renders (no stray % codes)

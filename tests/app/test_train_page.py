@@ -9,7 +9,8 @@ from collections.abc import Callable, Iterator
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.config import PRESETS
+from core.config import PRESETS, SETTINGS
+from core.i18n import t
 from core.training import JobStatus, JobQueue
 from core.workspace import Workspace
 
@@ -53,6 +54,75 @@ def test_every_preset_shows_exactly_its_settings(train_page: AppTest, name: str)
     expected = {key: value for key, value in PRESETS[name].to_dict().items() if key in shown}
     assert shown == expected
     assert train_page.select_slider(key="train_learning_rate").value == PRESETS[name].learning_rate
+
+
+# The widgets the page draws for each kind of setting (choices get one selectbox per language).
+SHOWN = {name: setting for name, setting in SETTINGS.items() if setting.group is not None}
+
+
+def _widget(at: AppTest, name: str):
+    setting = SHOWN[name]
+    if setting.kind == "choice":
+        return at.selectbox(key=f"train_{name}_en")
+    if setting.kind == "sizes":
+        return at.text_input(key=f"train_{name}")
+    if setting.kind == "bool":
+        return at.checkbox(key=f"train_{name}")
+    if setting.offered:
+        return at.select_slider(key=f"train_{name}")
+    return (at.slider if setting.kind == "float" else at.number_input)(key=f"train_{name}")
+
+
+def test_every_shown_setting_has_exactly_one_widget(train_page: AppTest) -> None:
+    widgets = [*train_page.selectbox, *train_page.text_input, *train_page.checkbox, *train_page.select_slider,
+               *train_page.slider, *train_page.number_input]
+    keys = {widget.key.removesuffix("_en") for widget in widgets} - {"train_preset", "train_model_name"}
+    assert keys == {f"train_{name}" for name in SHOWN}
+    assert {"clipnorm", "preset"}.isdisjoint(SHOWN)  # described as hidden: the preset's value is kept
+
+
+@pytest.mark.parametrize("name", [*SHOWN])
+def test_every_widget_has_the_configs_bounds_label_and_help(train_page: AppTest, name: str) -> None:
+    setting, widget = SHOWN[name], _widget(train_page, name)
+    assert widget.label == t(setting.label) and widget.help == t(setting.help)
+    if setting.kind == "choice":
+        assert len(widget.options) == len(setting.options)
+    elif setting.offered:
+        offered = [float(option) for option in widget.options]
+        assert set(setting.offered) <= set(offered)
+        assert setting.minimum <= min(offered) and max(offered) <= setting.maximum
+    elif setting.kind in ("int", "float"):
+        assert (widget.min, widget.max, widget.step) == (setting.minimum, setting.maximum, setting.step)
+
+
+def test_dropout_slider_stops_where_the_config_does(train_page: AppTest) -> None:
+    # The slider stopped at 0.9 while the config allowed anything below 1 and its message said 0.95.
+    assert train_page.slider(key="train_dropout").max == SETTINGS["dropout"].maximum == 0.9
+    assert train_page.slider(key="train_validation_split").min == SETTINGS["validation_split"].minimum
+
+
+@pytest.mark.parametrize(("family", "enabled"), [
+    ("mlp", {"ngrams", "normalize_tf_idf"}),
+    ("lstm", {"embedding_dim", "sequence_length", "bidirectional"}),
+    ("cnn", {"embedding_dim", "sequence_length"}),
+])
+def test_settings_a_family_does_not_use_are_disabled(train_page: AppTest, family: str, enabled: set[str]) -> None:
+    train_page.selectbox(key="train_family_en").set_value(family).run()
+    family_specific = {"ngrams", "normalize_tf_idf", "embedding_dim", "sequence_length", "bidirectional"}
+    assert {name for name in family_specific if not _widget(train_page, name).disabled} == enabled
+    assert not _widget(train_page, "dropout").disabled
+
+
+def test_patience_needs_early_stopping(train_page: AppTest) -> None:
+    assert not train_page.number_input(key="train_patience").disabled
+    train_page.checkbox(key="train_early_stopping").uncheck().run()
+    assert train_page.number_input(key="train_patience").disabled
+
+
+def test_layer_sizes_are_read_like_the_cli_reads_them(train_page: AppTest) -> None:
+    tiny_settings(train_page).text_input(key="train_layer_sizes").input("16; 8").run()
+    click(train_page, "Train")
+    assert train_page.session_state["workspace"].job.config.layer_sizes == [16, 8]
 
 
 def test_bad_settings_show_what_to_fix(train_page: AppTest) -> None:

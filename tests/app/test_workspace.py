@@ -17,7 +17,6 @@ import pytest
 from core.config import TrainConfig
 from core.errors import (
     ColumnError,
-    ConfigError,
     DataError,
     ModelNotFoundError,
     NotTextError,
@@ -26,7 +25,7 @@ from core.errors import (
 )
 from core.safety import SESSIONS_FOLDER
 from core.training import JobStatus
-from core.workspace import Workspace, filter_examples, parse_layer_sizes
+from core.workspace import Workspace, filter_examples
 from tests.app.conftest import RUN_TIMEOUT, TINY_MODEL, csv_bytes, labelled_rows
 
 TINY = TrainConfig(family="mlp", layer_sizes=[8], vocab_size=500, epochs=2, batch_size=16, preset="default")
@@ -43,17 +42,6 @@ class _StubJob:
 
     def wait(self, timeout: float | None = None) -> None:
         self.stopped.wait(timeout)
-
-
-@pytest.mark.parametrize(("text", "sizes"), [("64", [64]), ("64, 128", [64, 128]), (" 32 ;16 ", [32, 16])])
-def test_layer_sizes_are_parsed(text: str, sizes: list[int]) -> None:
-    assert parse_layer_sizes(text) == sizes
-
-
-@pytest.mark.parametrize(("text", "message"), [("64, x", "whole numbers"), ("  ", "at least one layer size")])
-def test_bad_layer_sizes_say_what_to_type(text: str, message: str) -> None:
-    with pytest.raises(ConfigError, match=message):
-        parse_layer_sizes(text)
 
 
 def test_failed_upload_keeps_the_loaded_dataset() -> None:
