@@ -33,7 +33,8 @@ from core.experiment import finish_run, held_out, models_dir
 from core.export import saved_model_zip
 from core.predict import Prediction, Predictor
 from core.registry import MODEL_FILE, ModelInfo, ModelRegistry, sanitize_name
-from core.safety import cleanup_session_dir, public_mode, registries_for_session
+from core.safety import public_mode
+from core.shelf import ModelShelf
 from core.samples import DEFAULT_SAMPLE, load_sample
 from core.training import TrainingJob
 
@@ -115,17 +116,19 @@ class Workspace:
         return self._models_root or models_dir()
 
     @property
+    def shelf(self) -> ModelShelf:
+        """The models this session sees: its own and, in public mode, the bundled ones (core.shelf)."""
+        return ModelShelf(self.models_root, self.id, public=self.public)
+
+    @property
     def registry(self) -> ModelRegistry:
         """Where this session saves, renames and deletes: its own folder in public mode, else the models folder."""
-        return self._registries()[0]
+        return self.shelf.own
 
     @property
     def bundled(self) -> ModelRegistry | None:
         """The models shipped with the app, read-only, in public mode; None locally (they are in `registry`)."""
-        return self._registries()[1]
-
-    def _registries(self) -> tuple[ModelRegistry, ModelRegistry | None]:
-        return registries_for_session(self.models_root, self.id, public=self.public)
+        return self.shelf.bundled
 
     @property
     def can_change_columns(self) -> bool:
@@ -257,60 +260,16 @@ class Workspace:
 
     # --- models --------------------------------------------------------------------------------------------------
     def models(self) -> list[ModelInfo]:
-        """This session's saved models, newest first, then the bundled ones it does not shadow; broken ones
-        are included with their reason."""
-        own, bundled = self._registries()
-        infos = own.list()
-        names = {info.name for info in infos}
-        return infos + [info for info in (bundled.list() if bundled else []) if info.name not in names]
+        """This session's saved models, newest first, then the bundled ones it does not shadow (broken ones too)."""
+        return self.shelf.models()
 
     def bundled_names(self) -> frozenset[str]:
-        """Names of the models `models()` lists that ship with the app and cannot be changed (public mode)."""
-        own, bundled = self._registries()
-        if bundled is None:
-            return frozenset()
-        return frozenset(info.name for info in bundled.list()) - {info.name for info in own.list()}
+        """Names of the listed models that ship with the app and cannot be changed (public mode)."""
+        return self.shelf.bundled_names()
 
     def is_bundled(self, name: str) -> bool:
         """True for a model shipped with the app in public mode: it can be used and downloaded, not changed."""
-        own, bundled = self._registries()
-        return bundled is not None and not _has_model(own, name) and _has_model(bundled, name)
-
-    def _find(self, name: str) -> ModelInfo:
-        """The model `name` among this session's models, else among the bundled ones.
-
-        Raises:
-            ModelNotFoundError: neither has it.
-        """
-        own, bundled = self._registries()
-        if bundled is not None and self.is_bundled(name):
-            return bundled.get(name)
-        return own.get(name)
-
-    def _writable(self, name: str) -> ModelRegistry:
-        """The registry that may change model `name`.
-
-        Raises:
-            RegistryError: `name` is a bundled model.
-        """
-        if self.is_bundled(name):
-            raise RegistryError(
-                f"The model {name!r} comes with the app and is read-only: use or download it, or train your own "
-                "to rename or delete."
-            )
-        return self.registry
-
-    def _usable(self, name: str, use: str = "used") -> ModelInfo:
-        """The saved model `name`, unless it is broken.
-
-        Raises:
-            ModelNotFoundError: no model has that name.
-            RegistryError: the model is broken; the message says why it cannot be `use`d ("used", "exported").
-        """
-        info = self._find(name)
-        if info.broken:
-            raise RegistryError(f"The model {name!r} cannot be {use}: {info.broken}. Delete it or retrain it.")
-        return info
+        return self.shelf.is_bundled(name)
 
     def activate_model(self, name: str) -> ActiveModel:
         """Loads a saved model for prediction and shows its saved evaluation.
@@ -319,8 +278,9 @@ class Workspace:
             ModelNotFoundError: no model has that name.
             RegistryError: the model is broken or cannot be loaded.
         """
-        info = self._usable(name)
-        active = ActiveModel(info, Predictor.load(info.path))
+        shelf = self.shelf
+        info = shelf.usable(name)
+        active = ActiveModel(info, shelf.load_predictor(name))
         with self._lock:
             self.active = active
             self.evaluation = saved_evaluation(info)
@@ -333,7 +293,7 @@ class Workspace:
             ModelNotFoundError, InvalidModelNameError, RegistryError: as `ModelRegistry.rename`; RegistryError
                 also for a bundled model.
         """
-        info = self._writable(old).rename(old, new)
+        info = self.shelf.writable(old).rename(old, new)
         with self._lock:
             if self.active is not None and self.active.name == old:
                 self.active = ActiveModel(info, self.active.predictor)
@@ -345,7 +305,7 @@ class Workspace:
         Raises:
             ModelNotFoundError, RegistryError: as `ModelRegistry.delete`; RegistryError also for a bundled model.
         """
-        self._writable(name).delete(name)
+        self.shelf.writable(name).delete(name)
         with self._lock:
             if self.active is not None and self.active.name == name:
                 self.active = None
@@ -357,7 +317,7 @@ class Workspace:
         Raises:
             ModelNotFoundError: no model has that name.
         """
-        return self._find(name).path / MODEL_FILE
+        return self.shelf.find(name).path / MODEL_FILE
 
     def saved_model_zip(self, name: str) -> bytes:
         """The model as a zipped TensorFlow SavedModel, for serving without this app (core.export).
@@ -366,10 +326,10 @@ class Workspace:
             ModelNotFoundError: no model has that name.
             RegistryError: the model is broken or cannot be exported.
         """
-        info = self._usable(name, "exported")
         active = self.active
-        predictor = active.predictor if active is not None and active.name == name else Predictor.load(info.path)
-        return saved_model_zip(predictor, info.name)
+        if active is not None and active.name == name:
+            return saved_model_zip(active.predictor, name)
+        return saved_model_zip(self.shelf.load_predictor(name, "exported"), name)
 
     # --- prediction and evaluation -------------------------------------------------------------------------------
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
@@ -434,7 +394,7 @@ class Workspace:
                             "on the same rows.")
         rows = [comparison_row(self.active.name, result.evaluation)]
         for name in names:
-            predictor = Predictor.load(self._usable(name).path)
+            predictor = self.shelf.load_predictor(name)
             if predictor.classes != result.evaluation.classes:
                 raise RegistryError(f"The model {name!r} predicts {', '.join(predictor.classes)}, not "
                                     f"{', '.join(result.evaluation.classes)}: it cannot be scored on this file.")
@@ -492,8 +452,7 @@ class Workspace:
         self._delete_session_models()
 
     def _delete_session_models(self) -> None:
-        if self.public:
-            cleanup_session_dir(self.models_root, self.id)
+        self.shelf.remove_session_folder()
 
 
 def saved_evaluation(info: ModelInfo) -> EvaluationResult | None:
@@ -575,14 +534,6 @@ def _model_row(info: ModelInfo, active: bool, bundled: bool) -> dict[str, Any]:
         "device": metadata.get("device", ""),
         "problem": info.broken or "",
     }
-
-
-def _has_model(registry: ModelRegistry, name: str) -> bool:
-    try:
-        registry.get(name)
-    except ModelNotFoundError:
-        return False
-    return True
 
 
 def _read_bytes(file: BinaryIO) -> bytes:

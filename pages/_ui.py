@@ -18,7 +18,7 @@ import streamlit as st
 from core.errors import ConfigError, DataError, RegistryError, StudioError, TrainingError
 from core.experiment import models_dir
 from core.i18n import LANGUAGES, t as translate
-from core.safety import cleanup_stale_sessions
+from core.shelf import cleanup_stale_sessions
 from core.training import device_description
 from core.workspace import Workspace
 

@@ -24,7 +24,7 @@ from core.errors import (
     RegistryError,
     TrainingError,
 )
-from core.safety import SESSIONS_FOLDER
+from core.shelf import SESSIONS_FOLDER
 from core.training import JobStatus
 from core.workspace import Workspace, filter_examples, parse_layer_sizes
 from tests.app.conftest import RUN_TIMEOUT, TINY_MODEL, csv_bytes, labelled_rows
