@@ -18,7 +18,7 @@ import pandas as pd
 
 from core import training
 from core.config import TrainConfig
-from core.data import Dataset, Split, load_dataset, load_test_dataset, load_texts, split_dataset
+from core.data import Dataset, Split, load_dataset, load_test_dataset, load_texts
 from core.errors import (
     ColumnError,
     ConfigError,
@@ -29,7 +29,7 @@ from core.errors import (
     TrainingError,
 )
 from core.evaluate import Evaluation, evaluate
-from core.experiment import finish_run, held_out, models_dir
+from core.experiment import finish_run, held_out, models_dir, split_for_run
 from core.export import saved_model_zip
 from core.predict import Prediction, Predictor
 from core.registry import MODEL_FILE, ModelInfo, ModelRegistry, sanitize_name
@@ -215,7 +215,7 @@ class Workspace:
             raise TrainingError("A training run is still going: wait for it or stop it before starting another.")
         if name:
             sanitize_name(name)
-        split = self._split(config)
+        split = split_for_run(self.dataset, config, self.test_dataset)
         registry = self.registry
         self.split = split
         self.last_run = self.last_run_info = None
@@ -229,15 +229,6 @@ class Workspace:
     def stop_training(self) -> None:
         if self.job is not None:
             self.job.stop()
-
-    def _split(self, config: TrainConfig) -> Split:
-        """A stratified split; with a test file, only validation is held out and the file is the test set."""
-        test_fraction = 0.0 if self.test_dataset is not None else config.test_split
-        split = split_dataset(self.dataset, validation_fraction=config.validation_split,
-                              test_fraction=test_fraction, seed=config.seed)
-        if self.test_dataset is not None:
-            split = Split(split.train, split.validation, self.test_dataset)
-        return split
 
     def _finish_run(self, job: TrainingJob, split: Split, registry: ModelRegistry, name: str | None) -> None:
         """Runs in the job's thread: evaluate and save, then make the new model the active one.
