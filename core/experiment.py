@@ -2,16 +2,19 @@
 
 The Train page (through the workspace) and the CLI both split and end a run here, so a model saved from either
 was held out and scored the same way and carries the same metadata. TensorFlow is imported only when a run
-ends, so the CLI can check the data (and its split) before paying for that import.
+ends, so the CLI can check the data (and its split) before paying for that import. `saved_evaluation` reads a
+saved run's evaluation back from its metadata.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.data import Dataset, Split, split_dataset
+from core.errors import DataError
 from core.evaluate import Evaluation, evaluate
 from core.registry import ModelInfo, ModelRegistry
 
@@ -22,6 +25,17 @@ if TYPE_CHECKING:
 
 # Misclassified examples kept in metadata.json for the Evaluate page; more would bloat every listing.
 MAX_SAVED_MISTAKES = 500
+
+
+@dataclass(frozen=True)
+class EvaluationResult:
+    """An evaluation and what it was measured on, e.g. "test" (32 rows) or an uploaded file's name."""
+
+    evaluation: Evaluation
+    source: str
+    rows: int
+    # The labelled rows themselves when they came from an upload, so other models can be scored on them.
+    dataset: Dataset | None = None
 
 
 def models_dir() -> Path:
@@ -85,3 +99,17 @@ def run_metadata(job: TrainingJob, split: Split, evaluation: Evaluation) -> dict
             "class_counts": split.train.class_counts(),
         },
     }
+
+
+def saved_evaluation(info: ModelInfo) -> EvaluationResult | None:
+    """The evaluation `run_metadata` stored in a model's metadata, or None for models saved without one."""
+    metrics = info.metadata.get("metrics")
+    if not metrics:
+        return None
+    try:
+        evaluation = Evaluation.from_dict(metrics)
+    except DataError:  # a damaged metrics entry must not keep a usable model from loading
+        return None
+    rows = info.metadata.get("data", {}).get("rows", {})
+    source = info.metadata.get("evaluated_on", "test")
+    return EvaluationResult(evaluation, source, int(rows.get(source, sum(map(sum, evaluation.confusion)))))

@@ -1,8 +1,10 @@
-"""One browser session's work: its data, split, training job, active model and last evaluation.
+"""One browser session's work: its data, training job, active model and last evaluation.
 
-A plain object the pages read and change, so every rule about what happens when lives here and can be
-tested without a browser. Each session owns one; `close()` stops its training and frees its models (and, in
-public mode, deletes its model folder) when the session ends.
+Session state plus the orchestration of the other core modules: the pages read and change it, so every rule about
+what happens when lives here and can be tested without a browser. The models it sees are on its shelf
+(core.shelf), a run is split and saved by core.experiment, and pages/_tables.py shapes what it returns for
+display. Each session owns one; `close()` stops its training and frees its models (and, in public mode, deletes
+its model folder) when the session ends.
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO, NamedTuple
 
-import pandas as pd
+import numpy as np
 
 from core import training
 from core.config import TrainConfig
@@ -24,18 +26,17 @@ from core.errors import (
     ConfigError,
     DataError,
     EmptyFileError,
-    ModelNotFoundError,
     RegistryError,
     TrainingError,
 )
 from core.evaluate import Evaluation, evaluate
-from core.experiment import finish_run, held_out, models_dir, split_for_run
+from core.experiment import EvaluationResult, finish_run, held_out, models_dir, saved_evaluation, split_for_run
 from core.export import saved_model_zip
 from core.predict import Prediction, Predictor
-from core.registry import MODEL_FILE, ModelInfo, ModelRegistry, sanitize_name
+from core.registry import ModelInfo, ModelRegistry, sanitize_name
 from core.safety import public_mode
-from core.shelf import ModelShelf
 from core.samples import DEFAULT_SAMPLE, load_sample
+from core.shelf import ModelShelf
 from core.training import TrainingJob
 
 # Streamlit keeps a disconnected session for 120 s (server.disconnectedSessionTTL) so a browser can
@@ -57,15 +58,12 @@ class ActiveModel:
         return self.info.name
 
 
-@dataclass(frozen=True)
-class EvaluationResult:
-    """An evaluation and what it was measured on, e.g. "test" (32 rows) or an uploaded file's name."""
+class FilePredictions(NamedTuple):
+    """Every text of a predicted file and its class probabilities, one column per class in `classes` order."""
 
-    evaluation: Evaluation
-    source: str
-    rows: int
-    # The labelled rows themselves when they came from an upload, so other models can be scored on them.
-    dataset: Dataset | None = None
+    texts: list[str]
+    probabilities: np.ndarray
+    classes: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -92,12 +90,10 @@ class Workspace:
         """
         self.id = uuid.uuid4().hex
         self.public = public_mode() if public is None else public
-        self.language = "en"
         self.dataset: Dataset | None = None
         # Goes up with every dataset loaded, so widgets about the old one (column choices) start afresh.
         self.dataset_version = 0
         self.test_dataset: Dataset | None = None
-        self.split: Split | None = None
         self.job: TrainingJob | None = None
         self.last_run: EvaluationResult | None = None
         self.last_run_info: ModelInfo | None = None
@@ -110,14 +106,13 @@ class Workspace:
         self._closed = False
         self._lock = threading.Lock()
 
-    # --- data ----------------------------------------------------------------------------------------------------
     @property
     def models_root(self) -> Path:
         return self._models_root or models_dir()
 
     @property
     def shelf(self) -> ModelShelf:
-        """The models this session sees: its own and, in public mode, the bundled ones (core.shelf)."""
+        """The models this session sees: its own and, in public mode, the bundled ones, read-only."""
         return ModelShelf(self.models_root, self.id, public=self.public)
 
     @property
@@ -125,11 +120,7 @@ class Workspace:
         """Where this session saves, renames and deletes: its own folder in public mode, else the models folder."""
         return self.shelf.own
 
-    @property
-    def bundled(self) -> ModelRegistry | None:
-        """The models shipped with the app, read-only, in public mode; None locally (they are in `registry`)."""
-        return self.shelf.bundled
-
+    # --- data ----------------------------------------------------------------------------------------------------
     @property
     def can_change_columns(self) -> bool:
         """Columns can be re-chosen for an uploaded file; the bundled samples have just text and label."""
@@ -185,11 +176,10 @@ class Workspace:
         self.test_dataset = None
 
     def _use_dataset(self, dataset: Dataset) -> None:
-        """A new training set makes the old split and test file meaningless (its labels may differ)."""
+        """A new training set makes the old test file meaningless (its labels may differ)."""
         self.dataset = dataset
         self.dataset_version += 1
         self.test_dataset = None
-        self.split = None
 
     # --- training ------------------------------------------------------------------------------------------------
     @property
@@ -217,7 +207,6 @@ class Workspace:
             sanitize_name(name)
         split = split_for_run(self.dataset, config, self.test_dataset)
         registry = self.registry
-        self.split = split
         self.last_run = self.last_run_info = None
         self.job = TrainingJob(
             config, split.train, split.validation,
@@ -243,7 +232,7 @@ class Workspace:
         result = EvaluationResult(evaluation, source, len(rows))
         with self._lock:
             if self._closed:  # closed during the save: `close` may have missed the new folder
-                self._delete_session_models()
+                self.shelf.remove_session_folder()
                 return
             self.last_run, self.last_run_info = result, info
             self.active = ActiveModel(info, predictor)
@@ -254,14 +243,6 @@ class Workspace:
         """This session's saved models, newest first, then the bundled ones it does not shadow (broken ones too)."""
         return self.shelf.models()
 
-    def bundled_names(self) -> frozenset[str]:
-        """Names of the listed models that ship with the app and cannot be changed (public mode)."""
-        return self.shelf.bundled_names()
-
-    def is_bundled(self, name: str) -> bool:
-        """True for a model shipped with the app in public mode: it can be used and downloaded, not changed."""
-        return self.shelf.is_bundled(name)
-
     def activate_model(self, name: str) -> ActiveModel:
         """Loads a saved model for prediction and shows its saved evaluation.
 
@@ -270,11 +251,10 @@ class Workspace:
             RegistryError: the model is broken or cannot be loaded.
         """
         shelf = self.shelf
-        info = shelf.usable(name)
-        active = ActiveModel(info, shelf.load_predictor(name))
+        active = ActiveModel(shelf.usable(name), shelf.load_predictor(name))
         with self._lock:
             self.active = active
-            self.evaluation = saved_evaluation(info)
+            self.evaluation = saved_evaluation(active.info)
         return active
 
     def rename_model(self, old: str, new: str) -> ModelInfo:
@@ -302,16 +282,9 @@ class Workspace:
                 self.active = None
                 self.evaluation = None
 
-    def model_file(self, name: str) -> Path:
-        """The model.keras file of a saved model, for downloading.
-
-        Raises:
-            ModelNotFoundError: no model has that name.
-        """
-        return self.shelf.find(name).path / MODEL_FILE
-
     def saved_model_zip(self, name: str) -> bytes:
-        """The model as a zipped TensorFlow SavedModel, for serving without this app (core.export).
+        """The model as a zipped TensorFlow SavedModel, for serving without this app (core.export); the active
+        model is exported from memory, any other is loaded first.
 
         Raises:
             ModelNotFoundError: no model has that name.
@@ -329,24 +302,18 @@ class Workspace:
         Raises:
             RegistryError: no model is active.
         """
-        return self._predictor().predict(texts)
+        return self._active().predictor.predict(texts)
 
-    def predict_file(self, file: BinaryIO | bytes, text_column: str | None = None) -> pd.DataFrame:
-        """Predicts every text of an uploaded file: text, predicted label, confidence and one column per class.
+    def predict_file(self, file: BinaryIO | bytes, text_column: str | None = None) -> FilePredictions:
+        """Predicts every text of an uploaded file with the active model.
 
         Raises:
             RegistryError: no model is active.
             DataError: the file cannot be read or has no text column.
         """
-        predictor = self._predictor()
+        predictor = self._active().predictor
         texts = load_texts(file, text_column=text_column, name=getattr(file, "name", None))
-        probabilities = predictor.predict_proba(texts)
-        frame = pd.DataFrame({"text": texts})
-        frame["predicted"] = [predictor.classes[index] for index in probabilities.argmax(axis=1)]
-        frame["confidence"] = probabilities.max(axis=1)
-        for position, label in enumerate(predictor.classes):
-            frame[f"p_{label}"] = probabilities[:, position]
-        return frame
+        return FilePredictions(texts, predictor.predict_proba(texts), predictor.classes)
 
     def evaluate_upload(self, file: BinaryIO | bytes) -> EvaluationResult:
         """Evaluates the active model on an uploaded labelled file and shows that evaluation.
@@ -355,22 +322,25 @@ class Workspace:
             RegistryError: no model is active.
             DataError: the file is unusable or has labels the model does not know.
         """
-        predictor = self._predictor()
-        dataset = load_test_dataset(file, classes=predictor.classes, name=getattr(file, "name", None))
-        result = EvaluationResult(evaluate(predictor, dataset), dataset.report.source, len(dataset), dataset)
-        self.evaluation = result
+        active = self._active()
+        dataset = load_test_dataset(file, classes=active.predictor.classes, name=getattr(file, "name", None))
+        result = EvaluationResult(evaluate(active.predictor, dataset), dataset.report.source, len(dataset), dataset)
+        with self._lock:
+            if self.active is active:  # a run that finished meanwhile shows its own evaluation instead
+                self.evaluation = result
         return result
 
     def comparable_models(self) -> list[str]:
         """Saved models that can be scored beside the active one: usable, and with the same classes."""
-        if self.active is None:
+        active = self.active
+        if active is None:
             return []
-        classes = list(self.active.predictor.classes)
+        classes = list(active.predictor.classes)
         return [info.name for info in self.models()
-                if not info.broken and info.name != self.active.name and info.metadata.get("classes") == classes]
+                if not info.broken and info.name != active.name and info.metadata.get("classes") == classes]
 
-    def compare(self, names: Sequence[str]) -> list[dict[str, Any]]:
-        """The active model and the models `names`, scored on the same uploaded file: one row each, best first.
+    def compare(self, names: Sequence[str]) -> list[tuple[str, Evaluation]]:
+        """The active model and the models `names`, scored on the same uploaded file, in that order.
 
         Models are loaded one at a time and let go once scored, so comparing several costs the memory of one.
 
@@ -379,24 +349,24 @@ class Workspace:
             ModelNotFoundError: no model has one of the names.
             RegistryError: a model is broken or knows other classes than the file's.
         """
-        result = self.evaluation
-        if self.active is None or result is None or result.dataset is None:
+        active, result = self.active, self.evaluation
+        if active is None or result is None or result.dataset is None:
             raise DataError("Upload a labelled file under 'Evaluate on another file' first: models are compared "
                             "on the same rows.")
-        rows = [comparison_row(self.active.name, result.evaluation)]
+        scores = [(active.name, result.evaluation)]
         for name in names:
             predictor = self.shelf.load_predictor(name)
             if predictor.classes != result.evaluation.classes:
                 raise RegistryError(f"The model {name!r} predicts {', '.join(predictor.classes)}, not "
                                     f"{', '.join(result.evaluation.classes)}: it cannot be scored on this file.")
-            rows.append(comparison_row(name, evaluate(predictor, result.dataset)))
-        return sorted(rows, key=lambda row: -row["accuracy"])
+            scores.append((name, evaluate(predictor, result.dataset)))
+        return scores
 
-    def _predictor(self) -> Predictor:
+    def _active(self) -> ActiveModel:
         active = self.active
         if active is None:
             raise RegistryError("No model is active: train one, or load a saved one on the Models page.")
-        return active.predictor
+        return active
 
     # --- session lifetime ----------------------------------------------------------------------------------------
     @property
@@ -439,31 +409,8 @@ class Workspace:
         with self._lock:
             # Dropping these frees the Keras models and the data; a finished job holds its model too.
             self.job = self.active = self.evaluation = self.last_run = self.last_run_info = None
-            self.dataset = self.test_dataset = self.split = self._upload = None
-        self._delete_session_models()
-
-    def _delete_session_models(self) -> None:
+            self.dataset = self.test_dataset = self._upload = None
         self.shelf.remove_session_folder()
-
-
-def saved_evaluation(info: ModelInfo) -> EvaluationResult | None:
-    """The evaluation stored in a model's metadata, or None for models saved without one."""
-    metrics = info.metadata.get("metrics")
-    if not metrics:
-        return None
-    try:
-        evaluation = Evaluation.from_dict(metrics)
-    except DataError:  # a damaged metrics entry must not keep a usable model from loading
-        return None
-    rows = info.metadata.get("data", {}).get("rows", {})
-    source = info.metadata.get("evaluated_on", "test")
-    return EvaluationResult(evaluation, source, int(rows.get(source, sum(map(sum, evaluation.confusion)))))
-
-
-def comparison_row(name: str, evaluation: Evaluation) -> dict[str, Any]:
-    """One model's scores for the comparison table: accuracy, macro-F1, ROC AUC and F1 per class."""
-    return {"model": name, "accuracy": evaluation.accuracy, "macro_f1": evaluation.macro_f1,
-            "roc_auc": evaluation.roc_auc, **{f"f1_{metrics.label}": metrics.f1 for metrics in evaluation.per_class}}
 
 
 def parse_layer_sizes(text: str) -> list[int]:
@@ -482,49 +429,6 @@ def parse_layer_sizes(text: str) -> list[int]:
     if not sizes:
         raise ConfigError("Give at least one layer size, for example 64, or 64, 128 for two layers.")
     return sizes
-
-
-def filter_examples(rows: Sequence[dict], *, contains: str = "", true_label: str | None = None) -> list[dict]:
-    """Misclassified examples whose text contains `contains` (ignoring case) and whose true label matches."""
-    needle = contains.casefold().strip()
-    return [
-        row for row in rows
-        if (not needle or needle in str(row["text"]).casefold()) and (true_label is None or row["true"] == true_label)
-    ]
-
-
-def model_rows(infos: Sequence[ModelInfo], active_name: str | None = None,
-               bundled: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
-    """One table row per saved model, for the Models page; broken models carry their reason, and models
-    named in `bundled` are marked as shipped with the app (read-only)."""
-    return [_model_row(info, info.name == active_name, info.name in bundled) for info in infos]
-
-
-def _model_row(info: ModelInfo, active: bool, bundled: bool) -> dict[str, Any]:
-    metadata = info.metadata
-    metrics = metadata.get("metrics", {})
-    config = metadata.get("config", {})
-    data = metadata.get("data", {})
-    rows = data.get("rows", {})
-    return {
-        "active": active,
-        "name": info.name,
-        "bundled": bundled,
-        "created": str(metadata.get("created", ""))[:19].replace("T", " "),
-        "preset": metadata.get("preset") or "",
-        "family": config.get("family", ""),
-        "layers": ", ".join(map(str, config.get("layer_sizes", []))),
-        "accuracy": metrics.get("accuracy"),
-        "macro_f1": metrics.get("macro_f1"),
-        "evaluated_on": metadata.get("evaluated_on", ""),
-        # Scores compare fairly only between models trained on the same data: same source and fingerprint.
-        "data": f"{data.get('source') or ''} · {str(data.get('fingerprint') or '')[:8]}".strip(" ·"),
-        "rows": sum(rows.values()) if rows else None,
-        "epochs": metadata.get("epochs_run"),
-        "train_seconds": metadata.get("train_seconds"),
-        "device": metadata.get("device", ""),
-        "problem": info.broken or "",
-    }
 
 
 def _read_bytes(file: BinaryIO) -> bytes:
