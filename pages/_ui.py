@@ -228,12 +228,11 @@ def navigation_pages() -> list[st.Page]:
 
 
 # Language switch: the choice is kept for the whole session, on every page.
-def language_ui(current: Workspace) -> None:
+def language_ui() -> None:
     st.sidebar.radio(
         "Language / 语言", list(LANGUAGES), key=LANGUAGE_KEY, horizontal=True,
         format_func=LANGUAGES.get, persist_state="session",
     )
-    current.language = lang()
 
 
 # Sidebar status: the active model and, live, a running job's progress.

@@ -65,7 +65,7 @@ def test_language_switch_translates_the_app(app: AppTest) -> None:
     assert any(button.label == "试用示例数据" for button in app.button)
     open_page(app, "pages/1_Data.py")
     assert app.title[0].value == "数据"
-    assert app.session_state["workspace"].language == "zh"
+    assert app.session_state["language"] == "zh"  # kept in session state, where every page reads it
 
 
 def test_app_keeps_the_garbage_collector_off_imported_libraries(app: AppTest) -> None:
