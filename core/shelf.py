@@ -12,13 +12,16 @@ import hashlib
 import re
 import shutil
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.errors import ConfigError, ModelNotFoundError, RegistryError
+from core.evaluate import Evaluation, evaluate
 from core.registry import ModelInfo, ModelRegistry
 
 if TYPE_CHECKING:
+    from core.data import Dataset
     from core.predict import Predictor
 
 # Hidden (leading dot) so the bundled registry at the models root never lists it as a broken model.
@@ -111,6 +114,31 @@ class ModelShelf:
         from core.predict import Predictor
 
         return Predictor.load(self.usable(name, use).path)
+
+    def comparable(self, classes: Sequence[str], besides: str) -> list[str]:
+        """Names of the models that can be scored on a file of `classes`: usable, predicting exactly those
+        classes, and not the model `besides` (the one they are compared with)."""
+        return [info.name for info in self.models()
+                if not info.broken and info.name != besides and info.metadata.get("classes") == list(classes)]
+
+    def score(self, names: Sequence[str], dataset: Dataset, classes: Sequence[str]) -> list[tuple[str, Evaluation]]:
+        """The models `names` evaluated on the same labelled rows, in that order; each must predict exactly
+        `classes`, the classes the rows were checked against (a file may lack some of them).
+
+        Models are loaded one at a time and let go once scored, so scoring several costs the memory of one.
+
+        Raises:
+            ModelNotFoundError: no model has one of the names.
+            RegistryError: a model is broken, cannot be loaded, or knows other classes than the rows'.
+        """
+        scores = []
+        for name in names:
+            predictor = self.load_predictor(name)
+            if predictor.classes != tuple(classes):
+                raise RegistryError(f"The model {name!r} predicts {', '.join(predictor.classes)}, not "
+                                    f"{', '.join(classes)}: it cannot be scored on this file.")
+            scores.append((name, evaluate(predictor, dataset)))
+        return scores
 
     def remove_session_folder(self) -> bool:
         """Deletes this session's own models when the session ends (public mode only; locally the user keeps

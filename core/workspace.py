@@ -333,34 +333,21 @@ class Workspace:
     def comparable_models(self) -> list[str]:
         """Saved models that can be scored beside the active one: usable, and with the same classes."""
         active = self.active
-        if active is None:
-            return []
-        classes = list(active.predictor.classes)
-        return [info.name for info in self.models()
-                if not info.broken and info.name != active.name and info.metadata.get("classes") == classes]
+        return [] if active is None else self.shelf.comparable(active.predictor.classes, besides=active.name)
 
     def compare(self, names: Sequence[str]) -> list[tuple[str, Evaluation]]:
         """The active model and the models `names`, scored on the same uploaded file, in that order.
 
-        Models are loaded one at a time and let go once scored, so comparing several costs the memory of one.
-
         Raises:
             DataError: no labelled file was uploaded for the active model yet.
-            ModelNotFoundError: no model has one of the names.
-            RegistryError: a model is broken or knows other classes than the file's.
+            ModelNotFoundError, RegistryError: as `ModelShelf.score`.
         """
         active, result = self.active, self.evaluation
         if active is None or result is None or result.dataset is None:
             raise DataError("Upload a labelled file under 'Evaluate on another file' first: models are compared "
                             "on the same rows.")
-        scores = [(active.name, result.evaluation)]
-        for name in names:
-            predictor = self.shelf.load_predictor(name)
-            if predictor.classes != result.evaluation.classes:
-                raise RegistryError(f"The model {name!r} predicts {', '.join(predictor.classes)}, not "
-                                    f"{', '.join(result.evaluation.classes)}: it cannot be scored on this file.")
-            scores.append((name, evaluate(predictor, result.dataset)))
-        return scores
+        evaluation = result.evaluation
+        return [(active.name, evaluation), *self.shelf.score(names, result.dataset, evaluation.classes)]
 
     def _active(self) -> ActiveModel:
         active = self.active

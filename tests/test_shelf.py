@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from core.data import Dataset
 from core.errors import ConfigError, ModelNotFoundError, RegistryError
 from core.registry import ModelRegistry
 from core.shelf import (
@@ -86,6 +87,26 @@ def test_usable_refuses_a_broken_model_with_the_reason_and_loads_the_rest(tmp_pa
     predictor = shelf.load_predictor("good-one")
     assert predictor.classes == tuple(CLASSES)
     assert predictor.predict_proba(["great", "awful"]).shape == (2, 2)
+
+
+def test_models_of_the_same_classes_are_scored_one_by_one_on_the_same_rows(tmp_path: Path, text_model) -> None:
+    shelf = ModelShelf(tmp_path, "anyone", public=False)
+    for name in ("active", "twin"):
+        _save(shelf.own, text_model, name)
+    shelf.own.save(text_model, {"classes": ["no", "yes"]}, name="other-classes")
+    (tmp_path / "half-saved").mkdir()
+    assert shelf.comparable(CLASSES, besides="active") == ["twin"]
+
+    rows = Dataset(("great", "awful", "great great"), ("good", "bad", "good"))
+    scores = shelf.score(["twin", "active"], rows, CLASSES)
+    assert [name for name, _ in scores] == ["twin", "active"]
+    assert scores[0][1] == scores[1][1] and sum(map(sum, scores[0][1].confusion)) == 3  # same model, same rows
+    only_good = Dataset(("great",), ("good",))  # a file may lack a class; the model's classes still count
+    assert shelf.score(["twin"], only_good, CLASSES)[0][1].classes == tuple(CLASSES)
+    with pytest.raises(RegistryError, match="'other-classes' predicts no, yes, not bad, good"):
+        shelf.score(["other-classes"], rows, CLASSES)
+    with pytest.raises(ModelNotFoundError):
+        shelf.score(["no-such-model"], rows, CLASSES)
 
 
 def test_session_folders_stay_inside_root_and_never_collide(tmp_path: Path) -> None:
