@@ -17,7 +17,7 @@ st.set_page_config(page_title="Sentiment Studio", page_icon=":material/sentiment
 _ui.exempt_imports_from_gc()
 _ui.remove_stale_sessions()
 current = _ui.workspace()
-_ui.language_ui(current)
+_ui.language_ui()
 page = st.navigation(_ui.navigation_pages())
 _ui.sidebar_status_ui(current)
 page.run()

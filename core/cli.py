@@ -149,17 +149,16 @@ def _import_tensorflow_quietly() -> None:
 
 
 def _train(args: argparse.Namespace) -> dict[str, Any]:
-    from core.data import Split, load_dataset, load_test_dataset, split_dataset
+    from core.data import load_dataset, load_test_dataset
+    from core.experiment import split_for_run
 
     # Everything a user can get wrong is checked before TensorFlow's slow import.
     config = _config_from_args(args)
     columns = {"text_column": args.text_column, "label_column": args.label_column}
     dataset = load_dataset(args.data, **columns)
     _progress(f"loaded {len(dataset)} rows from {args.data} ({dataset.report.encoding}); classes: {', '.join(dataset.classes)}")
-    test_fraction = 0.0 if args.test_file else config.test_split
-    split = split_dataset(dataset, validation_fraction=config.validation_split, test_fraction=test_fraction, seed=config.seed)
-    if args.test_file:
-        split = Split(split.train, split.validation, load_test_dataset(args.test_file, classes=dataset.classes, **columns))
+    test = load_test_dataset(args.test_file, classes=dataset.classes, **columns) if args.test_file else None
+    split = split_for_run(dataset, config, test)
     _import_tensorflow_quietly()
     from core.experiment import finish_run, models_dir
     from core.registry import ModelRegistry

@@ -141,6 +141,12 @@ def roc_curve(
     ]
 
 
+def probability_column(label: str) -> str:
+    """The name of the column holding the probability of class `label` ("p_positive"), in misclassified rows
+    (saved in metadata.json, so the spelling must not change) and in every table of probabilities."""
+    return f"p_{label}"
+
+
 def misclassified_examples(
     texts: Sequence[str],
     true_indices: np.ndarray,
@@ -158,7 +164,7 @@ def misclassified_examples(
             "true": classes[true_indices[i]],
             "predicted": classes[predicted_indices[i]],
             "confidence": float(confidence[i]),
-            **{f"p_{label}": float(p) for label, p in zip(classes, probabilities[i])},
+            **{probability_column(label): float(p) for label, p in zip(classes, probabilities[i])},
         }
         for i in wrong
     ]

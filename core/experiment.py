@@ -1,28 +1,58 @@
-"""The one place that turns a finished training job into an evaluated, saved model.
+"""The one place that splits a run's data and turns a finished training job into an evaluated, saved model.
 
-The Train page (through the workspace) and the CLI both end a run here, so a model saved from either
-carries the same metadata.
+The Train page (through the workspace) and the CLI both split and end a run here, so a model saved from either
+was held out and scored the same way and carries the same metadata. TensorFlow is imported only when a run
+ends, so the CLI can check the data (and its split) before paying for that import. `saved_evaluation` reads a
+saved run's evaluation back from its metadata.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from core.data import Dataset, Split
+from core.data import Dataset, Split, split_dataset
+from core.errors import DataError
 from core.evaluate import Evaluation, evaluate
-from core.predict import Predictor
 from core.registry import ModelInfo, ModelRegistry
-from core.training import TrainingJob
+
+if TYPE_CHECKING:
+    from core.config import TrainConfig
+    from core.predict import Predictor
+    from core.training import TrainingJob
 
 # Misclassified examples kept in metadata.json for the Evaluate page; more would bloat every listing.
 MAX_SAVED_MISTAKES = 500
 
 
+@dataclass(frozen=True)
+class EvaluationResult:
+    """An evaluation and what it was measured on, e.g. "test" (32 rows) or an uploaded file's name."""
+
+    evaluation: Evaluation
+    source: str
+    rows: int
+    # The labelled rows themselves when they came from an upload, so other models can be scored on them.
+    dataset: Dataset | None = None
+
+
 def models_dir() -> Path:
     """Where models are saved: $STUDIO_MODELS_DIR, or the repository's models/ folder."""
     return Path(os.environ.get("STUDIO_MODELS_DIR") or Path(__file__).resolve().parent.parent / "models")
+
+
+def split_for_run(dataset: Dataset, config: TrainConfig, test: Dataset | None = None) -> Split:
+    """The stratified train, validation and test parts of a run; with a separate test file only validation is
+    held out of `dataset`, and the file is the test part.
+
+    Raises:
+        ConfigError: the splits leave too little to train on.
+    """
+    split = split_dataset(dataset, validation_fraction=config.validation_split,
+                          test_fraction=0.0 if test is not None else config.test_split, seed=config.seed)
+    return split if test is None else Split(split.train, split.validation, test)
 
 
 def held_out(split: Split) -> tuple[str, Dataset]:
@@ -38,6 +68,8 @@ def finish_run(job: TrainingJob, split: Split, registry: ModelRegistry,
         The saved model's entry, its evaluation, and the predictor it was scored with (ready for use, so
         callers need not trace the model's serving function again).
     """
+    from core.predict import Predictor
+
     predictor = Predictor(job.model, job.classes)
     evaluation = evaluate(predictor, held_out(split)[1])
     info = registry.save(job.model, run_metadata(job, split, evaluation), name=name)
@@ -67,3 +99,17 @@ def run_metadata(job: TrainingJob, split: Split, evaluation: Evaluation) -> dict
             "class_counts": split.train.class_counts(),
         },
     }
+
+
+def saved_evaluation(info: ModelInfo) -> EvaluationResult | None:
+    """The evaluation `run_metadata` stored in a model's metadata, or None for models saved without one."""
+    metrics = info.metadata.get("metrics")
+    if not metrics:
+        return None
+    try:
+        evaluation = Evaluation.from_dict(metrics)
+    except DataError:  # a damaged metrics entry must not keep a usable model from loading
+        return None
+    rows = info.metadata.get("data", {}).get("rows", {})
+    source = info.metadata.get("evaluated_on", "test")
+    return EvaluationResult(evaluation, source, int(rows.get(source, sum(map(sum, evaluation.confusion)))))

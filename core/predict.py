@@ -15,7 +15,7 @@ import numpy as np
 import tensorflow as tf
 
 from core.errors import RegistryError
-from core.registry import ModelRegistry
+from core.registry import load_model_folder, read_model_folder
 
 # Texts longer than this are cut before prediction: sequence models read only the first tokens anyway,
 # and a 1,000,000-character paste should not stall a shared server.
@@ -49,12 +49,10 @@ class Predictor:
             ModelNotFoundError: the directory does not exist.
             RegistryError: the model or its metadata cannot be read.
         """
-        model_dir = Path(model_dir)
-        registry = ModelRegistry(model_dir.parent, read_only=True)
-        info = registry.get(model_dir.name)
+        info = read_model_folder(model_dir)
         if info.broken:
             raise RegistryError(f"The model {info.name!r} is broken: {info.broken}")
-        return cls(registry.load_model(model_dir.name), info.metadata["classes"])
+        return cls(load_model_folder(info.path), info.metadata["classes"])
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Class probabilities, shape (len(texts), len(classes)), in `classes` order."""

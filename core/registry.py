@@ -127,16 +127,7 @@ class ModelRegistry:
             ModelNotFoundError: No model has that name.
             RegistryError: The file is missing, damaged, or needs code safe mode refuses to run.
         """
-        path = self._existing_path(name) / MODEL_FILE
-        import keras
-
-        _register_text_functions()
-        try:
-            return keras.saving.load_model(path, safe_mode=True)
-        except Exception as error:  # Keras raises many types for a bad file; the user needs one message
-            raise RegistryError(
-                f"The model {name!r} could not be loaded: {error}. Retrain it or delete it."
-            ) from error
+        return load_model_folder(self._existing_path(name))
 
     def rename(self, old: str, new: str) -> ModelInfo:
         """Renames a model folder in one atomic step and records the new name in its metadata.
@@ -235,6 +226,39 @@ class ModelRegistry:
         """Refuses changes to the bundled models."""
         if self.read_only:
             raise RegistryError("bundled models are read-only; they cannot be saved to, renamed or deleted.")
+
+
+def read_model_folder(path: str | Path) -> ModelInfo:
+    """One model folder's entry, read straight from its path (as the CLI is given it), possibly marked broken.
+
+    Raises:
+        ModelNotFoundError: `path` is not a folder.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise ModelNotFoundError(
+            f"There is no saved model at {path}: give the folder that holds {MODEL_FILE} and {METADATA_FILE}."
+        )
+    return _read_info(path)
+
+
+def load_model_folder(path: str | Path) -> keras.Model:
+    """Loads the model.keras of a model folder with Keras' safe mode on, so a file cannot run arbitrary code
+    (Lambda layers).
+
+    Raises:
+        RegistryError: The file is missing, damaged, or needs code safe mode refuses to run.
+    """
+    path = Path(path)
+    import keras
+
+    _register_text_functions()
+    try:
+        return keras.saving.load_model(path / MODEL_FILE, safe_mode=True)
+    except Exception as error:  # Keras raises many types for a bad file; the user needs one message
+        raise RegistryError(
+            f"The model {path.name!r} could not be loaded: {error}. Retrain it or delete it."
+        ) from error
 
 
 def _is_name_char(char: str) -> bool:

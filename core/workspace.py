@@ -1,8 +1,10 @@
-"""One browser session's work: its data, split, training job, active model and last evaluation.
+"""One browser session's work: its data, training job, active model and last evaluation.
 
-A plain object the pages read and change, so every rule about what happens when lives here and can be
-tested without a browser. Each session owns one; `close()` stops its training and frees its models (and, in
-public mode, deletes its model folder) when the session ends.
+Session state plus the orchestration of the other core modules: the pages read and change it, so every rule about
+what happens when lives here and can be tested without a browser. The models it sees are on its shelf
+(core.shelf), a run is split and saved by core.experiment, and pages/_tables.py shapes what it returns for
+display. Each session owns one; `close()` stops its training and frees its models (and, in public mode, deletes
+its model folder) when the session ends.
 """
 
 from __future__ import annotations
@@ -12,28 +14,28 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO, NamedTuple
 
-import pandas as pd
+import numpy as np
 
 from core import training
 from core.config import TrainConfig
-from core.data import Dataset, Split, load_dataset, load_test_dataset, load_texts, split_dataset
+from core.data import Dataset, Split, load_dataset, load_test_dataset, load_texts
 from core.errors import (
     ColumnError,
     DataError,
     EmptyFileError,
-    ModelNotFoundError,
     RegistryError,
     TrainingError,
 )
 from core.evaluate import Evaluation, evaluate
-from core.experiment import finish_run, held_out, models_dir
+from core.experiment import EvaluationResult, finish_run, held_out, models_dir, saved_evaluation, split_for_run
 from core.export import saved_model_zip
 from core.predict import Prediction, Predictor
-from core.registry import MODEL_FILE, ModelInfo, ModelRegistry, sanitize_name
-from core.safety import cleanup_session_dir, public_mode, registries_for_session
+from core.registry import ModelInfo, ModelRegistry, sanitize_name
+from core.safety import public_mode
 from core.samples import DEFAULT_SAMPLE, load_sample
+from core.shelf import ModelShelf
 from core.training import TrainingJob
 
 # Streamlit keeps a disconnected session for 120 s (server.disconnectedSessionTTL) so a browser can
@@ -55,15 +57,12 @@ class ActiveModel:
         return self.info.name
 
 
-@dataclass(frozen=True)
-class EvaluationResult:
-    """An evaluation and what it was measured on, e.g. "test" (32 rows) or an uploaded file's name."""
+class FilePredictions(NamedTuple):
+    """Every text of a predicted file and its class probabilities, one column per class in `classes` order."""
 
-    evaluation: Evaluation
-    source: str
-    rows: int
-    # The labelled rows themselves when they came from an upload, so other models can be scored on them.
-    dataset: Dataset | None = None
+    texts: list[str]
+    probabilities: np.ndarray
+    classes: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -90,12 +89,10 @@ class Workspace:
         """
         self.id = uuid.uuid4().hex
         self.public = public_mode() if public is None else public
-        self.language = "en"
         self.dataset: Dataset | None = None
         # Goes up with every dataset loaded, so widgets about the old one (column choices) start afresh.
         self.dataset_version = 0
         self.test_dataset: Dataset | None = None
-        self.split: Split | None = None
         self.job: TrainingJob | None = None
         self.last_run: EvaluationResult | None = None
         self.last_run_info: ModelInfo | None = None
@@ -108,24 +105,21 @@ class Workspace:
         self._closed = False
         self._lock = threading.Lock()
 
-    # --- data ----------------------------------------------------------------------------------------------------
     @property
     def models_root(self) -> Path:
         return self._models_root or models_dir()
 
     @property
-    def registry(self) -> ModelRegistry:
-        """Where this session saves, renames and deletes: its own folder in public mode, else the models folder."""
-        return self._registries()[0]
+    def shelf(self) -> ModelShelf:
+        """The models this session sees: its own and, in public mode, the bundled ones, read-only."""
+        return ModelShelf(self.models_root, self.id, public=self.public)
 
     @property
-    def bundled(self) -> ModelRegistry | None:
-        """The models shipped with the app, read-only, in public mode; None locally (they are in `registry`)."""
-        return self._registries()[1]
+    def registry(self) -> ModelRegistry:
+        """Where this session saves, renames and deletes: its own folder in public mode, else the models folder."""
+        return self.shelf.own
 
-    def _registries(self) -> tuple[ModelRegistry, ModelRegistry | None]:
-        return registries_for_session(self.models_root, self.id, public=self.public)
-
+    # --- data ----------------------------------------------------------------------------------------------------
     @property
     def can_change_columns(self) -> bool:
         """Columns can be re-chosen for an uploaded file; the bundled samples have just text and label."""
@@ -181,11 +175,10 @@ class Workspace:
         self.test_dataset = None
 
     def _use_dataset(self, dataset: Dataset) -> None:
-        """A new training set makes the old split and test file meaningless (its labels may differ)."""
+        """A new training set makes the old test file meaningless (its labels may differ)."""
         self.dataset = dataset
         self.dataset_version += 1
         self.test_dataset = None
-        self.split = None
 
     # --- training ------------------------------------------------------------------------------------------------
     @property
@@ -211,9 +204,8 @@ class Workspace:
             raise TrainingError("A training run is still going: wait for it or stop it before starting another.")
         if name:
             sanitize_name(name)
-        split = self._split(config)
+        split = split_for_run(self.dataset, config, self.test_dataset)
         registry = self.registry
-        self.split = split
         self.last_run = self.last_run_info = None
         self.job = TrainingJob(
             config, split.train, split.validation,
@@ -225,15 +217,6 @@ class Workspace:
     def stop_training(self) -> None:
         if self.job is not None:
             self.job.stop()
-
-    def _split(self, config: TrainConfig) -> Split:
-        """A stratified split; with a test file, only validation is held out and the file is the test set."""
-        test_fraction = 0.0 if self.test_dataset is not None else config.test_split
-        split = split_dataset(self.dataset, validation_fraction=config.validation_split,
-                              test_fraction=test_fraction, seed=config.seed)
-        if self.test_dataset is not None:
-            split = Split(split.train, split.validation, self.test_dataset)
-        return split
 
     def _finish_run(self, job: TrainingJob, split: Split, registry: ModelRegistry, name: str | None) -> None:
         """Runs in the job's thread: evaluate and save, then make the new model the active one.
@@ -248,7 +231,7 @@ class Workspace:
         result = EvaluationResult(evaluation, source, len(rows))
         with self._lock:
             if self._closed:  # closed during the save: `close` may have missed the new folder
-                self._delete_session_models()
+                self.shelf.remove_session_folder()
                 return
             self.last_run, self.last_run_info = result, info
             self.active = ActiveModel(info, predictor)
@@ -256,60 +239,8 @@ class Workspace:
 
     # --- models --------------------------------------------------------------------------------------------------
     def models(self) -> list[ModelInfo]:
-        """This session's saved models, newest first, then the bundled ones it does not shadow; broken ones
-        are included with their reason."""
-        own, bundled = self._registries()
-        infos = own.list()
-        names = {info.name for info in infos}
-        return infos + [info for info in (bundled.list() if bundled else []) if info.name not in names]
-
-    def bundled_names(self) -> frozenset[str]:
-        """Names of the models `models()` lists that ship with the app and cannot be changed (public mode)."""
-        own, bundled = self._registries()
-        if bundled is None:
-            return frozenset()
-        return frozenset(info.name for info in bundled.list()) - {info.name for info in own.list()}
-
-    def is_bundled(self, name: str) -> bool:
-        """True for a model shipped with the app in public mode: it can be used and downloaded, not changed."""
-        own, bundled = self._registries()
-        return bundled is not None and not _has_model(own, name) and _has_model(bundled, name)
-
-    def _find(self, name: str) -> ModelInfo:
-        """The model `name` among this session's models, else among the bundled ones.
-
-        Raises:
-            ModelNotFoundError: neither has it.
-        """
-        own, bundled = self._registries()
-        if bundled is not None and self.is_bundled(name):
-            return bundled.get(name)
-        return own.get(name)
-
-    def _writable(self, name: str) -> ModelRegistry:
-        """The registry that may change model `name`.
-
-        Raises:
-            RegistryError: `name` is a bundled model.
-        """
-        if self.is_bundled(name):
-            raise RegistryError(
-                f"The model {name!r} comes with the app and is read-only: use or download it, or train your own "
-                "to rename or delete."
-            )
-        return self.registry
-
-    def _usable(self, name: str, use: str = "used") -> ModelInfo:
-        """The saved model `name`, unless it is broken.
-
-        Raises:
-            ModelNotFoundError: no model has that name.
-            RegistryError: the model is broken; the message says why it cannot be `use`d ("used", "exported").
-        """
-        info = self._find(name)
-        if info.broken:
-            raise RegistryError(f"The model {name!r} cannot be {use}: {info.broken}. Delete it or retrain it.")
-        return info
+        """This session's saved models, newest first, then the bundled ones it does not shadow (broken ones too)."""
+        return self.shelf.models()
 
     def activate_model(self, name: str) -> ActiveModel:
         """Loads a saved model for prediction and shows its saved evaluation.
@@ -318,11 +249,11 @@ class Workspace:
             ModelNotFoundError: no model has that name.
             RegistryError: the model is broken or cannot be loaded.
         """
-        info = self._usable(name)
-        active = ActiveModel(info, Predictor.load(info.path))
+        shelf = self.shelf
+        active = ActiveModel(shelf.usable(name), shelf.load_predictor(name))
         with self._lock:
             self.active = active
-            self.evaluation = saved_evaluation(info)
+            self.evaluation = saved_evaluation(active.info)
         return active
 
     def rename_model(self, old: str, new: str) -> ModelInfo:
@@ -332,7 +263,7 @@ class Workspace:
             ModelNotFoundError, InvalidModelNameError, RegistryError: as `ModelRegistry.rename`; RegistryError
                 also for a bundled model.
         """
-        info = self._writable(old).rename(old, new)
+        info = self.shelf.writable(old).rename(old, new)
         with self._lock:
             if self.active is not None and self.active.name == old:
                 self.active = ActiveModel(info, self.active.predictor)
@@ -344,31 +275,24 @@ class Workspace:
         Raises:
             ModelNotFoundError, RegistryError: as `ModelRegistry.delete`; RegistryError also for a bundled model.
         """
-        self._writable(name).delete(name)
+        self.shelf.writable(name).delete(name)
         with self._lock:
             if self.active is not None and self.active.name == name:
                 self.active = None
                 self.evaluation = None
 
-    def model_file(self, name: str) -> Path:
-        """The model.keras file of a saved model, for downloading.
-
-        Raises:
-            ModelNotFoundError: no model has that name.
-        """
-        return self._find(name).path / MODEL_FILE
-
     def saved_model_zip(self, name: str) -> bytes:
-        """The model as a zipped TensorFlow SavedModel, for serving without this app (core.export).
+        """The model as a zipped TensorFlow SavedModel, for serving without this app (core.export); the active
+        model is exported from memory, any other is loaded first.
 
         Raises:
             ModelNotFoundError: no model has that name.
             RegistryError: the model is broken or cannot be exported.
         """
-        info = self._usable(name, "exported")
         active = self.active
-        predictor = active.predictor if active is not None and active.name == name else Predictor.load(info.path)
-        return saved_model_zip(predictor, info.name)
+        if active is not None and active.name == name:
+            return saved_model_zip(active.predictor, name)
+        return saved_model_zip(self.shelf.load_predictor(name, "exported"), name)
 
     # --- prediction and evaluation -------------------------------------------------------------------------------
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
@@ -377,24 +301,18 @@ class Workspace:
         Raises:
             RegistryError: no model is active.
         """
-        return self._predictor().predict(texts)
+        return self._active().predictor.predict(texts)
 
-    def predict_file(self, file: BinaryIO | bytes, text_column: str | None = None) -> pd.DataFrame:
-        """Predicts every text of an uploaded file: text, predicted label, confidence and one column per class.
+    def predict_file(self, file: BinaryIO | bytes, text_column: str | None = None) -> FilePredictions:
+        """Predicts every text of an uploaded file with the active model.
 
         Raises:
             RegistryError: no model is active.
             DataError: the file cannot be read or has no text column.
         """
-        predictor = self._predictor()
+        predictor = self._active().predictor
         texts = load_texts(file, text_column=text_column, name=getattr(file, "name", None))
-        probabilities = predictor.predict_proba(texts)
-        frame = pd.DataFrame({"text": texts})
-        frame["predicted"] = [predictor.classes[index] for index in probabilities.argmax(axis=1)]
-        frame["confidence"] = probabilities.max(axis=1)
-        for position, label in enumerate(predictor.classes):
-            frame[f"p_{label}"] = probabilities[:, position]
-        return frame
+        return FilePredictions(texts, predictor.predict_proba(texts), predictor.classes)
 
     def evaluate_upload(self, file: BinaryIO | bytes) -> EvaluationResult:
         """Evaluates the active model on an uploaded labelled file and shows that evaluation.
@@ -403,48 +321,38 @@ class Workspace:
             RegistryError: no model is active.
             DataError: the file is unusable or has labels the model does not know.
         """
-        predictor = self._predictor()
-        dataset = load_test_dataset(file, classes=predictor.classes, name=getattr(file, "name", None))
-        result = EvaluationResult(evaluate(predictor, dataset), dataset.report.source, len(dataset), dataset)
-        self.evaluation = result
+        active = self._active()
+        dataset = load_test_dataset(file, classes=active.predictor.classes, name=getattr(file, "name", None))
+        result = EvaluationResult(evaluate(active.predictor, dataset), dataset.report.source, len(dataset), dataset)
+        with self._lock:
+            if self.active is active:  # a run that finished meanwhile shows its own evaluation instead
+                self.evaluation = result
         return result
 
     def comparable_models(self) -> list[str]:
         """Saved models that can be scored beside the active one: usable, and with the same classes."""
-        if self.active is None:
-            return []
-        classes = list(self.active.predictor.classes)
-        return [info.name for info in self.models()
-                if not info.broken and info.name != self.active.name and info.metadata.get("classes") == classes]
+        active = self.active
+        return [] if active is None else self.shelf.comparable(active.predictor.classes, besides=active.name)
 
-    def compare(self, names: Sequence[str]) -> list[dict[str, Any]]:
-        """The active model and the models `names`, scored on the same uploaded file: one row each, best first.
-
-        Models are loaded one at a time and let go once scored, so comparing several costs the memory of one.
+    def compare(self, names: Sequence[str]) -> list[tuple[str, Evaluation]]:
+        """The active model and the models `names`, scored on the same uploaded file, in that order.
 
         Raises:
             DataError: no labelled file was uploaded for the active model yet.
-            ModelNotFoundError: no model has one of the names.
-            RegistryError: a model is broken or knows other classes than the file's.
+            ModelNotFoundError, RegistryError: as `ModelShelf.score`.
         """
-        result = self.evaluation
-        if self.active is None or result is None or result.dataset is None:
+        active, result = self.active, self.evaluation
+        if active is None or result is None or result.dataset is None:
             raise DataError("Upload a labelled file under 'Evaluate on another file' first: models are compared "
                             "on the same rows.")
-        rows = [comparison_row(self.active.name, result.evaluation)]
-        for name in names:
-            predictor = Predictor.load(self._usable(name).path)
-            if predictor.classes != result.evaluation.classes:
-                raise RegistryError(f"The model {name!r} predicts {', '.join(predictor.classes)}, not "
-                                    f"{', '.join(result.evaluation.classes)}: it cannot be scored on this file.")
-            rows.append(comparison_row(name, evaluate(predictor, result.dataset)))
-        return sorted(rows, key=lambda row: -row["accuracy"])
+        evaluation = result.evaluation
+        return [(active.name, evaluation), *self.shelf.score(names, result.dataset, evaluation.classes)]
 
-    def _predictor(self) -> Predictor:
+    def _active(self) -> ActiveModel:
         active = self.active
         if active is None:
             raise RegistryError("No model is active: train one, or load a saved one on the Models page.")
-        return active.predictor
+        return active
 
     # --- session lifetime ----------------------------------------------------------------------------------------
     @property
@@ -487,83 +395,8 @@ class Workspace:
         with self._lock:
             # Dropping these frees the Keras models and the data; a finished job holds its model too.
             self.job = self.active = self.evaluation = self.last_run = self.last_run_info = None
-            self.dataset = self.test_dataset = self.split = self._upload = None
-        self._delete_session_models()
-
-    def _delete_session_models(self) -> None:
-        if self.public:
-            cleanup_session_dir(self.models_root, self.id)
-
-
-def saved_evaluation(info: ModelInfo) -> EvaluationResult | None:
-    """The evaluation stored in a model's metadata, or None for models saved without one."""
-    metrics = info.metadata.get("metrics")
-    if not metrics:
-        return None
-    try:
-        evaluation = Evaluation.from_dict(metrics)
-    except DataError:  # a damaged metrics entry must not keep a usable model from loading
-        return None
-    rows = info.metadata.get("data", {}).get("rows", {})
-    source = info.metadata.get("evaluated_on", "test")
-    return EvaluationResult(evaluation, source, int(rows.get(source, sum(map(sum, evaluation.confusion)))))
-
-
-def comparison_row(name: str, evaluation: Evaluation) -> dict[str, Any]:
-    """One model's scores for the comparison table: accuracy, macro-F1, ROC AUC and F1 per class."""
-    return {"model": name, "accuracy": evaluation.accuracy, "macro_f1": evaluation.macro_f1,
-            "roc_auc": evaluation.roc_auc, **{f"f1_{metrics.label}": metrics.f1 for metrics in evaluation.per_class}}
-
-
-def filter_examples(rows: Sequence[dict], *, contains: str = "", true_label: str | None = None) -> list[dict]:
-    """Misclassified examples whose text contains `contains` (ignoring case) and whose true label matches."""
-    needle = contains.casefold().strip()
-    return [
-        row for row in rows
-        if (not needle or needle in str(row["text"]).casefold()) and (true_label is None or row["true"] == true_label)
-    ]
-
-
-def model_rows(infos: Sequence[ModelInfo], active_name: str | None = None,
-               bundled: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
-    """One table row per saved model, for the Models page; broken models carry their reason, and models
-    named in `bundled` are marked as shipped with the app (read-only)."""
-    return [_model_row(info, info.name == active_name, info.name in bundled) for info in infos]
-
-
-def _model_row(info: ModelInfo, active: bool, bundled: bool) -> dict[str, Any]:
-    metadata = info.metadata
-    metrics = metadata.get("metrics", {})
-    config = metadata.get("config", {})
-    data = metadata.get("data", {})
-    rows = data.get("rows", {})
-    return {
-        "active": active,
-        "name": info.name,
-        "bundled": bundled,
-        "created": str(metadata.get("created", ""))[:19].replace("T", " "),
-        "preset": metadata.get("preset") or "",
-        "family": config.get("family", ""),
-        "layers": ", ".join(map(str, config.get("layer_sizes", []))),
-        "accuracy": metrics.get("accuracy"),
-        "macro_f1": metrics.get("macro_f1"),
-        "evaluated_on": metadata.get("evaluated_on", ""),
-        # Scores compare fairly only between models trained on the same data: same source and fingerprint.
-        "data": f"{data.get('source') or ''} · {str(data.get('fingerprint') or '')[:8]}".strip(" ·"),
-        "rows": sum(rows.values()) if rows else None,
-        "epochs": metadata.get("epochs_run"),
-        "train_seconds": metadata.get("train_seconds"),
-        "device": metadata.get("device", ""),
-        "problem": info.broken or "",
-    }
-
-
-def _has_model(registry: ModelRegistry, name: str) -> bool:
-    try:
-        registry.get(name)
-    except ModelNotFoundError:
-        return False
-    return True
+            self.dataset = self.test_dataset = self._upload = None
+        self.shelf.remove_session_folder()
 
 
 def _read_bytes(file: BinaryIO) -> bytes:

@@ -8,9 +8,10 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import StudioError
-from core.evaluate import Evaluation
-from core.workspace import EvaluationResult, Workspace, filter_examples
-from pages import _ui
+from core.evaluate import Evaluation, probability_column
+from core.experiment import EvaluationResult
+from core.workspace import Workspace
+from pages import _tables, _ui
 from pages._ui import t
 
 ALL = "__all__"
@@ -103,16 +104,17 @@ def mistakes_ui(evaluation: Evaluation) -> None:
     with true_label:
         label = _ui.translated_selectbox(t("filter_true"), [ALL, *evaluation.classes], "mistakes_true",
                                          format_func=lambda value: t("all_classes") if value == ALL else value)
-    rows = filter_examples(evaluation.misclassified, contains=contains, true_label=None if label == ALL else label)
+    rows = _tables.filter_examples(evaluation.misclassified, contains=contains,
+                                   true_label=None if label == ALL else label)
     probability = {"format": "percent", "min_value": 0.0, "max_value": 1.0}
-    config = {
+    st.dataframe(_tables.examples_frame(rows, evaluation.classes), hide_index=True, column_config={
         "text": st.column_config.TextColumn(t("text"), width="large"),
         "true": st.column_config.TextColumn(t("true")),
         "predicted": st.column_config.TextColumn(t("predicted")),
         "confidence": st.column_config.ProgressColumn(t("confidence"), **probability),
-        **{f"p_{c}": st.column_config.NumberColumn(f"P({c})", format="percent") for c in evaluation.classes},
-    }
-    st.dataframe(pd.DataFrame(rows, columns=list(config)), hide_index=True, column_config=config)
+        **{probability_column(c): st.column_config.NumberColumn(f"P({c})", format="percent")
+           for c in evaluation.classes},
+    })
     st.caption(t("mistakes_caption", shown=len(rows), total=len(evaluation.misclassified)))
 
 
@@ -128,7 +130,7 @@ def compare_ui(current: Workspace, result: EvaluationResult) -> None:
     chosen = st.multiselect(t("compare_pick"), candidates, key="compare_models", max_selections=MAX_COMPARED)
     if st.button(t("compare_button"), disabled=not chosen, icon=":material/compare_arrows:"):
         try:
-            st.session_state[COMPARISON_KEY] = (result, current.compare(chosen))
+            st.session_state[COMPARISON_KEY] = (result, _tables.comparison_rows(current.compare(chosen)))
         except StudioError as error:
             _ui.show_error(error)
     compared, rows = st.session_state.get(COMPARISON_KEY, (None, None))

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.evaluate import probability_column
 from core.explain import explain
 from core.predict import MAX_TEXT_CHARACTERS
 from core.safety import to_safe_csv
 from core.workspace import Workspace
-from pages import _ui
+from pages import _tables, _ui
 from pages._ui import t
 
 # Pause after typing before predicting: short enough to feel instant, long enough not to rerun per key.
@@ -69,7 +70,7 @@ def batch_ui(current: Workspace) -> None:
     file = st.file_uploader(t("batch_upload"), type=["csv", "tsv", "txt"], key="predict_upload")
     # Keyed by model too, so choosing another model predicts the same file again.
     _ui.handle_upload(file, f"predict_{model}", lambda upload: _store(upload, current, model))
-    stored_model, frame = st.session_state.get(RESULTS_KEY, (None, None))
+    stored_model, classes, frame = st.session_state.get(RESULTS_KEY, (None, (), None))
     if file is None or stored_model != model:
         return
     probability = {"format": "percent", "min_value": 0.0, "max_value": 1.0}
@@ -77,8 +78,7 @@ def batch_ui(current: Workspace) -> None:
         "text": st.column_config.TextColumn(t("text"), width="large"),
         "predicted": st.column_config.TextColumn(t("predicted")),
         "confidence": st.column_config.ProgressColumn(t("confidence"), **probability),
-        **{column: st.column_config.NumberColumn(f"P({column[2:]})", format="percent")
-           for column in frame.columns if column.startswith("p_")},
+        **{probability_column(c): st.column_config.NumberColumn(f"P({c})", format="percent") for c in classes},
     })
     st.caption(t("batch_caption", shown=min(len(frame), PREVIEW_ROWS), total=len(frame)))
     st.download_button(t("download_csv"), data=lambda: to_safe_csv(frame), file_name="predictions.csv",
@@ -87,7 +87,8 @@ def batch_ui(current: Workspace) -> None:
 
 def _store(file: object, current: Workspace, model: str) -> None:
     st.session_state.pop(RESULTS_KEY, None)  # a failed file must not show the previous file's results
-    st.session_state[RESULTS_KEY] = (model, current.predict_file(file))
+    predictions = current.predict_file(file)
+    st.session_state[RESULTS_KEY] = (model, predictions.classes, _tables.prediction_frame(predictions))
 
 
 current = _ui.workspace()

@@ -3,13 +3,12 @@ details, rename, download or delete it."""
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from core.errors import StudioError
-from core.registry import ModelInfo
-from core.workspace import Workspace, model_rows
-from pages import _ui
+from core.registry import MODEL_FILE, ModelInfo
+from core.workspace import Workspace
+from pages import _tables, _ui
 from pages._ui import t
 
 SELECTED_KEY = "models_selected"
@@ -20,10 +19,7 @@ PENDING_KEY = "models_pending_selection"
 # The registry as a sortable table, broken models with the reason.
 def table_ui(current: Workspace, infos: list[ModelInfo]) -> None:
     active = current.active.name if current.active else None
-    bundled = current.bundled_names()
-    frame = pd.DataFrame(model_rows(infos, active, bundled))
-    if not bundled:
-        frame = frame.drop(columns="bundled")
+    frame = _tables.models_frame(infos, active, current.shelf.bundled_names())
     score = {"format": "percent", "min_value": 0.0, "max_value": 1.0}
     st.dataframe(frame, hide_index=True, column_config={
         "active": st.column_config.CheckboxColumn(t("active"), width="small"),
@@ -64,7 +60,7 @@ def load_ui(current: Workspace, info: ModelInfo) -> None:
 def download_ui(current: Workspace, info: ModelInfo) -> None:
     if info.broken:
         return
-    model_file = current.model_file(info.name)
+    model_file = info.path / MODEL_FILE
     st.download_button(t("download_model"), data=model_file.read_bytes, file_name=f"{info.name}.keras",
                        mime="application/octet-stream", icon=":material/download:", on_click="ignore")
     st.download_button(t("download_saved_model"), data=lambda: current.saved_model_zip(info.name),
@@ -124,7 +120,7 @@ def actions_ui(current: Workspace, infos: list[ModelInfo]) -> None:
         load_ui(current, info)
         download_ui(current, info)
     with manage:
-        if current.is_bundled(info.name):
+        if current.shelf.is_bundled(info.name):
             st.caption(t("bundled_read_only", name=_ui.plain(info.name)))
         else:
             rename_ui(current, info)

@@ -18,7 +18,8 @@ import streamlit as st
 from core.errors import ConfigError, DataError, RegistryError, StudioError, TrainingError
 from core.experiment import models_dir
 from core.i18n import LANGUAGES, t as translate
-from core.safety import cleanup_stale_sessions
+from core.safety import public_mode
+from core.shelf import cleanup_at_start
 from core.training import device_description
 from core.workspace import Workspace
 
@@ -85,14 +86,15 @@ def exempt_imports_from_gc() -> int:
 
 
 def remove_stale_sessions() -> None:
-    """Deletes model folders of public-mode sessions that ended without a goodbye; once per server process."""
-    _remove_stale_sessions(str(models_dir()))
+    """Deletes model folders of public-mode sessions that ended without a goodbye and half-written saves left by
+    a crash (core.shelf.cleanup_at_start); once per server process."""
+    _remove_stale_sessions(str(models_dir()), public_mode())
 
 
 @st.cache_resource(show_spinner=False)
-def _remove_stale_sessions(models_root: str) -> int:
+def _remove_stale_sessions(models_root: str, public: bool) -> int:
     """Cached for the whole process (not per session), so only the first visitor after a start pays for it."""
-    return cleanup_stale_sessions(models_root)
+    return cleanup_at_start(models_root, public=public)
 
 
 @st.cache_resource(show_spinner=False)
@@ -226,12 +228,11 @@ def navigation_pages() -> list[st.Page]:
 
 
 # Language switch: the choice is kept for the whole session, on every page.
-def language_ui(current: Workspace) -> None:
+def language_ui() -> None:
     st.sidebar.radio(
         "Language / 语言", list(LANGUAGES), key=LANGUAGE_KEY, horizontal=True,
         format_func=LANGUAGES.get, persist_state="session",
     )
-    current.language = lang()
 
 
 # Sidebar status: the active model and, live, a running job's progress.

@@ -7,7 +7,7 @@ import pytest
 
 from core.config import TrainConfig
 from core.data import Dataset
-from core.errors import ModelNotFoundError
+from core.errors import ModelNotFoundError, RegistryError
 from core.predict import MAX_TEXT_CHARACTERS, Predictor
 from core.registry import ModelRegistry
 from core.training import TrainingJob
@@ -82,3 +82,10 @@ def test_many_threads_share_one_predictor(mlp_predictor):
 def test_loading_a_missing_model_names_it(tmp_path):
     with pytest.raises(ModelNotFoundError, match="nothing-here"):
         Predictor.load(tmp_path / "nothing-here")
+
+
+def test_loading_a_broken_model_says_why(mlp_predictor, tmp_path):
+    info = ModelRegistry(tmp_path).save(mlp_predictor.model, {"classes": list(mlp_predictor.classes)}, name="cut")
+    (info.path / "model.keras").write_bytes(b"PK cut off")
+    with pytest.raises(RegistryError, match="'cut' is broken: model.keras is damaged or incomplete"):
+        Predictor.load(info.path)

@@ -14,7 +14,7 @@ import pytest
 
 from core import registry as registry_module
 from core.errors import InvalidModelNameError, ModelNotFoundError, RegistryError
-from core.registry import MAX_NAME_LENGTH, ModelRegistry, sanitize_name
+from core.registry import MAX_NAME_LENGTH, ModelRegistry, load_model_folder, read_model_folder, sanitize_name
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -155,6 +155,22 @@ def test_safe_mode_refuses_lambda_layers(registry: ModelRegistry, keras) -> None
     _save(registry, model, "lambda")
     with pytest.raises(RegistryError, match="'lambda' could not be loaded"):
         registry.load_model("lambda")
+
+
+def test_a_folder_is_read_and_loaded_by_path_alone(registry: ModelRegistry, tiny_model, keras, tmp_path: Path) -> None:
+    info = _save(registry, tiny_model)
+    assert read_model_folder(info.path) == registry.get("tiny")
+    inputs = np.ones((2, 4), dtype="float32")
+    np.testing.assert_array_equal(np.asarray(load_model_folder(info.path)(inputs)), np.asarray(tiny_model(inputs)))
+    (info.path / "model.keras").unlink()
+    assert read_model_folder(info.path).broken == "model.keras is missing"
+    with pytest.raises(RegistryError, match="'tiny' could not be loaded"):
+        load_model_folder(info.path)
+    with pytest.raises(ModelNotFoundError, match="no saved model at .*nowhere"):
+        read_model_folder(tmp_path / "nowhere")
+    lambda_model = keras.Sequential([keras.Input((4,)), keras.layers.Lambda(lambda x: x * 2)])
+    with pytest.raises(RegistryError, match="'lambda' could not be loaded"):  # safe mode, as through a registry
+        load_model_folder(_save(registry, lambda_model, "lambda").path)
 
 
 def test_rename(registry: ModelRegistry, tiny_model) -> None:

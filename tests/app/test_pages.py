@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import gc
+from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import click, open_page, unescaped
+from core.safety import PUBLIC_MODE_VARIABLE
+from tests.app.conftest import APP, RUN_TIMEOUT, click, open_page, unescaped
 
 PAGES = {
     "pages/0_Home.py": "Sentiment Studio",
@@ -63,10 +65,23 @@ def test_language_switch_translates_the_app(app: AppTest) -> None:
     assert any(button.label == "试用示例数据" for button in app.button)
     open_page(app, "pages/1_Data.py")
     assert app.title[0].value == "数据"
-    assert app.session_state["workspace"].language == "zh"
+    assert app.session_state["language"] == "zh"  # kept in session state, where every page reads it
 
 
 def test_app_keeps_the_garbage_collector_off_imported_libraries(app: AppTest) -> None:
     # Streamlit collects garbage after every script and fragment run; over TensorFlow's unfrozen heap each
     # collection held the GIL for ~0.15 s, which made page switches take 0.8 s and stalled training.
     assert gc.get_freeze_count() > 100_000
+
+
+def test_half_written_saves_are_removed_when_the_app_starts(models_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A process killed while saving leaves a `.tmp-*` folder; no save of a process that is just starting can
+    # be running yet, so locally the app removes every one of them, whatever its age.
+    monkeypatch.setenv(PUBLIC_MODE_VARIABLE, "0")
+    crashed = models_dir / ".tmp-0123abcd"
+    crashed.mkdir(parents=True)
+    (crashed / "model.keras").write_bytes(b"partial")
+    (models_dir / "a-model").mkdir()
+    at = AppTest.from_file(str(APP), default_timeout=RUN_TIMEOUT).run()
+    assert not at.exception
+    assert sorted(path.name for path in models_dir.iterdir()) == ["a-model"]

@@ -14,7 +14,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.data import DEFAULT_MAX_BYTES
-from core.safety import PUBLIC_MODE_VARIABLE, SESSIONS_FOLDER, STALE_SESSION_SECONDS
+from core.safety import PUBLIC_MODE_VARIABLE
+from core.shelf import SESSIONS_FOLDER, STALE_SESSION_SECONDS
 from tests.app.conftest import (
     APP,
     REPO,

@@ -1,4 +1,4 @@
-"""The per-session workspace without a browser: loading, parsing settings, public mode, session lifetime."""
+"""The per-session workspace without a browser: loading, training, models, evaluation, public mode, lifetime."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import weakref
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from core.config import TrainConfig
@@ -23,10 +24,12 @@ from core.errors import (
     RegistryError,
     TrainingError,
 )
-from core.safety import SESSIONS_FOLDER
+from core.shelf import SESSIONS_FOLDER
+from core.evaluate import evaluate
 from core.training import JobStatus
-from core.workspace import Workspace, filter_examples
+from core.workspace import Workspace
 from tests.app.conftest import RUN_TIMEOUT, TINY_MODEL, csv_bytes, labelled_rows
+from tests.app.conftest import trained_models  # noqa: F401  (a fixture: the tiny model, trained once)
 
 TINY = TrainConfig(family="mlp", layer_sizes=[8], vocab_size=500, epochs=2, batch_size=16, preset="default")
 
@@ -81,13 +84,6 @@ def test_release_closes_after_the_grace_period_unless_held() -> None:
     assert job.stopped.wait(2)
 
 
-def test_filter_examples_by_text_and_label() -> None:
-    rows = [{"text": "Great phone", "true": "positive"}, {"text": "great? no", "true": "negative"}]
-    assert filter_examples(rows, contains="GREAT") == rows
-    assert filter_examples(rows, contains="great", true_label="negative") == rows[1:]
-    assert filter_examples(rows, contains="tablet") == []
-
-
 def _wait_for(condition, seconds: float = RUN_TIMEOUT) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
@@ -112,7 +108,7 @@ def test_closing_a_public_session_stops_training_frees_models_and_deletes_its_fo
     assert time.monotonic() - started < 10
     assert job.status == JobStatus.STOPPED and not job._thread.is_alive()
     assert workspace.closed and workspace.job is workspace.active is workspace.evaluation is None
-    assert workspace.dataset is workspace.split is None
+    assert workspace.dataset is workspace.test_dataset is None
     assert not folder.exists() and root.is_dir()
     job_ref = weakref.ref(job)
     del job
@@ -124,7 +120,7 @@ def test_closing_a_local_session_keeps_the_shared_models(tmp_path: Path) -> None
     kept = tmp_path / "models" / "someone-elses"
     kept.mkdir(parents=True)
     workspace = Workspace(models_root=tmp_path / "models", public=False)
-    assert workspace.registry.root == tmp_path / "models" and workspace.bundled is None
+    assert workspace.registry.root == tmp_path / "models" and workspace.shelf.bundled is None
     workspace.close()
     assert kept.is_dir()
 
@@ -138,8 +134,8 @@ def test_public_sessions_see_their_own_models_and_the_bundled_ones_read_only(
     shutil.copytree(trained_models / TINY_MODEL, first.registry.root / "first-own")
     assert [info.name for info in first.models()] == ["first-own", TINY_MODEL]
     assert [info.name for info in second.models()] == [TINY_MODEL]
-    assert first.bundled_names() == second.bundled_names() == {TINY_MODEL}
-    assert not first.is_bundled("first-own")
+    assert first.shelf.bundled_names() == second.shelf.bundled_names() == {TINY_MODEL}
+    assert not first.shelf.is_bundled("first-own")
     with pytest.raises(ModelNotFoundError):
         second.delete_model("first-own")
     with pytest.raises(ModelNotFoundError):
@@ -148,7 +144,7 @@ def test_public_sessions_see_their_own_models_and_the_bundled_ones_read_only(
         with pytest.raises(RegistryError, match="comes with the app and is read-only"):
             change()
     assert second.activate_model(TINY_MODEL).name == TINY_MODEL  # bundled models can be used and downloaded
-    assert second.model_file(TINY_MODEL).is_file()
+    assert (second.shelf.find(TINY_MODEL).path / "model.keras").is_file()
     first.delete_model("first-own")
     assert (root / TINY_MODEL).is_dir() and [info.name for info in first.models()] == [TINY_MODEL]
 
@@ -168,10 +164,10 @@ def test_models_are_compared_on_the_same_uploaded_rows(trained_models: Path, tmp
     assert workspace.comparable_models() == ["tiny-copy"]  # not itself, not a model of other classes
 
     result = workspace.evaluate_upload(csv_bytes(labelled_rows(30, seed=3)))
-    rows = workspace.compare(["tiny-copy"])
-    assert [row["model"] for row in rows] == [TINY_MODEL, "tiny-copy"]
-    assert rows[0]["accuracy"] == rows[1]["accuracy"] == result.evaluation.accuracy  # same model, same rows
-    assert set(rows[0]) == {"model", "accuracy", "macro_f1", "roc_auc", "f1_negative", "f1_positive"}
+    scores = workspace.compare(["tiny-copy"])
+    assert [name for name, _ in scores] == [TINY_MODEL, "tiny-copy"]
+    assert scores[0][1] is result.evaluation  # the active model's evaluation on the file is not redone
+    assert scores[1][1].accuracy == result.evaluation.accuracy  # same model, same rows
     with pytest.raises(RegistryError, match="'other-classes' predicts bad, good, not negative, positive"):
         workspace.compare(["other-classes"])
     with pytest.raises(ModelNotFoundError):
@@ -187,3 +183,51 @@ def test_a_saved_model_exports_as_a_zipped_savedmodel(trained_models: Path, tmp_
     assert f"{TINY_MODEL}/saved_model.pb" in names
     with pytest.raises(RegistryError, match="'half-saved' cannot be exported: metadata.json is missing"):
         workspace.saved_model_zip("half-saved")
+
+
+def test_a_file_is_predicted_with_the_active_models_classes(trained_models: Path) -> None:
+    workspace = Workspace(models_root=trained_models)
+    workspace.activate_model(TINY_MODEL)
+    predictions = workspace.predict_file(b"review\ngreat phone\n\nawful film\n")
+    assert predictions.texts == ["great phone", "awful film"] and predictions.classes == ("negative", "positive")
+    assert predictions.probabilities.shape == (2, 2)
+    np.testing.assert_allclose(predictions.probabilities.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_an_uploaded_evaluation_is_stored_under_the_lock(trained_models: Path, monkeypatch) -> None:
+    # The lock keeps `active` and `evaluation` consistent: a run finishing meanwhile sets both at once.
+    workspace = Workspace(models_root=trained_models)
+    workspace.activate_model(TINY_MODEL)
+    saved = workspace.evaluation
+    scored = threading.Event()
+
+    def evaluate_and_signal(*args):
+        evaluation = evaluate(*args)
+        scored.set()
+        return evaluation
+
+    monkeypatch.setattr("core.workspace.evaluate", evaluate_and_signal)
+    with workspace._lock:  # as another writer (a finishing run) holds it
+        upload = threading.Thread(target=workspace.evaluate_upload, args=(csv_bytes(labelled_rows(12)),))
+        upload.start()
+        assert scored.wait(RUN_TIMEOUT)
+        upload.join(0.5)
+        assert workspace.evaluation is saved and upload.is_alive()  # waits for the lock before writing
+    upload.join(RUN_TIMEOUT)
+    assert workspace.evaluation is not saved and workspace.evaluation.rows == 12
+
+
+def test_an_uploaded_evaluation_does_not_replace_that_of_a_model_activated_meanwhile(
+    trained_models: Path, monkeypatch
+) -> None:
+    workspace = Workspace(models_root=trained_models)
+    before = workspace.activate_model(TINY_MODEL)
+
+    def evaluate_while_the_user_loads_a_model(*args):
+        workspace.activate_model(TINY_MODEL)
+        return evaluate(*args)
+
+    monkeypatch.setattr("core.workspace.evaluate", evaluate_while_the_user_loads_a_model)
+    result = workspace.evaluate_upload(csv_bytes(labelled_rows(12)))
+    assert workspace.active is not before and result.rows == 12
+    assert workspace.evaluation is not result and workspace.evaluation.source == "test"  # the new model's own

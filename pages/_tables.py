@@ -1,0 +1,101 @@
+"""The tables the pages show, shaped from core's results: plain rows and frames, no streamlit, so they are
+unit-tested without a browser (tests/test_tables.py). Pages add only the column labels and formats.
+
+The leading underscore keeps this file out of the page list; pages import it as `pages._tables`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from core.evaluate import Evaluation, probability_column
+from core.registry import ModelInfo
+
+if TYPE_CHECKING:
+    from core.workspace import FilePredictions
+
+# The columns of a misclassified example before its class probabilities, in the order the Evaluate page shows.
+EXAMPLE_COLUMNS = ("text", "true", "predicted", "confidence")
+
+
+def models_frame(infos: Sequence[ModelInfo], active_name: str | None = None,
+                 bundled: frozenset[str] = frozenset()) -> pd.DataFrame:
+    """The Models page table: one row per saved model (see `model_rows`); the "bundled" column only when
+    some model is bundled, since locally it would be empty."""
+    frame = pd.DataFrame(model_rows(infos, active_name, bundled))
+    return frame if bundled else frame.drop(columns="bundled", errors="ignore")
+
+
+def model_rows(infos: Sequence[ModelInfo], active_name: str | None = None,
+               bundled: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+    """One row per saved model: broken models carry their reason, and models named in `bundled` are marked as
+    shipped with the app (read-only)."""
+    return [_model_row(info, info.name == active_name, info.name in bundled) for info in infos]
+
+
+def _model_row(info: ModelInfo, active: bool, bundled: bool) -> dict[str, Any]:
+    metadata = info.metadata
+    metrics = metadata.get("metrics", {})
+    config = metadata.get("config", {})
+    data = metadata.get("data", {})
+    rows = data.get("rows", {})
+    return {
+        "active": active,
+        "name": info.name,
+        "bundled": bundled,
+        "created": str(metadata.get("created", ""))[:19].replace("T", " "),
+        "preset": metadata.get("preset") or "",
+        "family": config.get("family", ""),
+        "layers": ", ".join(map(str, config.get("layer_sizes", []))),
+        "accuracy": metrics.get("accuracy"),
+        "macro_f1": metrics.get("macro_f1"),
+        "evaluated_on": metadata.get("evaluated_on", ""),
+        # Scores compare fairly only between models trained on the same data: same source and fingerprint.
+        "data": f"{data.get('source') or ''} · {str(data.get('fingerprint') or '')[:8]}".strip(" ·"),
+        "rows": sum(rows.values()) if rows else None,
+        "epochs": metadata.get("epochs_run"),
+        "train_seconds": metadata.get("train_seconds"),
+        "device": metadata.get("device", ""),
+        "problem": info.broken or "",
+    }
+
+
+def comparison_rows(scores: Sequence[tuple[str, Evaluation]]) -> list[dict[str, Any]]:
+    """The comparison table: per model, accuracy, macro-F1, ROC AUC and F1 per class ("f1_<label>"), best
+    accuracy first (ties keep their order, so the active model, scored first, leads among equals)."""
+    rows = [
+        {"model": name, "accuracy": evaluation.accuracy, "macro_f1": evaluation.macro_f1,
+         "roc_auc": evaluation.roc_auc, **{f"f1_{metrics.label}": metrics.f1 for metrics in evaluation.per_class}}
+        for name, evaluation in scores
+    ]
+    return sorted(rows, key=lambda row: -row["accuracy"])
+
+
+def filter_examples(rows: Sequence[dict], *, contains: str = "", true_label: str | None = None) -> list[dict]:
+    """Misclassified examples whose text contains `contains` (ignoring case) and whose true label matches."""
+    needle = contains.casefold().strip()
+    return [
+        row for row in rows
+        if (not needle or needle in str(row["text"]).casefold()) and (true_label is None or row["true"] == true_label)
+    ]
+
+
+def examples_frame(rows: Sequence[dict], classes: Sequence[str]) -> pd.DataFrame:
+    """Misclassified examples as a table: text, true and predicted label, confidence, then one probability
+    column per class, even when there are no rows."""
+    return pd.DataFrame(list(rows), columns=[*EXAMPLE_COLUMNS, *map(probability_column, classes)])
+
+
+def prediction_frame(predictions: FilePredictions) -> pd.DataFrame:
+    """A predicted file as a table (and CSV download): text, predicted label, confidence, one probability
+    column per class."""
+    probabilities = predictions.probabilities
+    frame = pd.DataFrame({"text": list(predictions.texts)})
+    frame["predicted"] = [predictions.classes[index] for index in probabilities.argmax(axis=1)]
+    frame["confidence"] = probabilities.max(axis=1)
+    for position, label in enumerate(predictions.classes):
+        frame[probability_column(label)] = probabilities[:, position]
+    return frame
