@@ -217,17 +217,32 @@ def load_test_dataset(
     return _load(source, name, text_column, label_column, DEFAULT_MAX_BYTES, rules)
 
 
-def load_texts(
+@dataclass(frozen=True)
+class TextTable:
+    """A file to predict, every column and row as read, so predictions can be joined back to its other columns."""
+
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    text_column: str
+
+    @property
+    def texts(self) -> list[str]:
+        """The text of every row in file order, blank ones included."""
+        position = self.header.index(self.text_column)
+        return [row[position] for row in self.rows]
+
+
+def load_text_table(
     source: str | os.PathLike | bytes | BinaryIO,
     *,
     text_column: str | None = None,
     name: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
-) -> list[str]:
-    """Reads the texts of a file to predict: a one-column file of texts, or the text column of a wider table.
+) -> TextTable:
+    """Reads a file to predict: a one-column file of texts, or a wider table with a text column.
 
     Decoding, size limit and CSV parsing are the training loader's, so a bad file gets the same message
-    everywhere. Blank texts are skipped; the others are kept exactly as written.
+    everywhere. Every row is kept, blank texts too, and every field exactly as written.
 
     Args:
         source: a path, raw bytes, or a file-like object (a Streamlit UploadedFile or BytesIO).
@@ -244,8 +259,8 @@ def load_texts(
     except ColumnError:  # a single column: every line below the header is one text
         table = _single_column_table(data, display_name)
     column = _choose_text_column(table, text_column, display_name)
-    texts = [text for text in table.column(column) if text.strip()]
-    if not texts:
+    texts = TextTable(tuple(table.header), tuple(map(tuple, table.rows)), column)
+    if not any(text.strip() for text in texts.texts):
         raise EmptyFileError(f"'{display_name}' has no texts in column '{column}': add one text per row.")
     return texts
 

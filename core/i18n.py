@@ -346,7 +346,13 @@ STRINGS: dict[str, tuple[str, str]] = {
         "文本 CSV（单列，或包含文本列的表格；第一行是列名）。",
     ),
     "batch_upload": ("File to predict", "要预测的文件"),
-    "batch_caption": ("Showing {shown:,} of {total:,} predictions.", "显示 {total:,} 条预测中的 {shown:,} 条。"),
+    "batch_caption": ("Showing {shown:,} of {total:,} rows.", "显示 {total:,} 行中的 {shown:,} 行。"),
+    "batch_blank": (
+        "{count:,} rows have an empty text: their prediction is blank and the reason column says why.",
+        "{count:,} 行文本为空：其预测留空，原因列说明了原因。",
+    ),
+    "empty_text_reason": ("empty text: nothing to predict", "文本为空：无可预测内容"),
+    "reason": ("Reason", "原因"),
     "download_csv": ("Download predictions (CSV)", "下载预测结果（CSV）"),
     # --- models ---
     "models_title": ("Models", "模型"),

@@ -20,7 +20,7 @@ import numpy as np
 
 from core import training
 from core.config import TrainConfig
-from core.data import Dataset, Split, load_dataset, load_test_dataset, load_texts
+from core.data import Dataset, Split, TextTable, load_dataset, load_test_dataset, load_text_table
 from core.errors import (
     ColumnError,
     DataError,
@@ -58,11 +58,17 @@ class ActiveModel:
 
 
 class FilePredictions(NamedTuple):
-    """Every text of a predicted file and its class probabilities, one column per class in `classes` order."""
+    """A predicted file: every row as read, and its class probabilities, one column per class in `classes`
+    order; a row with a blank text is not predicted and its probabilities are NaN."""
 
-    texts: list[str]
+    table: TextTable
     probabilities: np.ndarray
     classes: tuple[str, ...]
+
+    @property
+    def predicted(self) -> np.ndarray:
+        """True for the rows that have a prediction (a non-blank text)."""
+        return ~np.isnan(self.probabilities).any(axis=1)
 
 
 @dataclass(frozen=True)
@@ -304,15 +310,18 @@ class Workspace:
         return self._active().predictor.predict(texts)
 
     def predict_file(self, file: BinaryIO | bytes, text_column: str | None = None) -> FilePredictions:
-        """Predicts every text of an uploaded file with the active model.
+        """Predicts every non-blank text of an uploaded file with the active model, keeping every row and column.
 
         Raises:
             RegistryError: no model is active.
             DataError: the file cannot be read or has no text column.
         """
         predictor = self._active().predictor
-        texts = load_texts(file, text_column=text_column, name=getattr(file, "name", None))
-        return FilePredictions(texts, predictor.predict_proba(texts), predictor.classes)
+        table = load_text_table(file, text_column=text_column, name=getattr(file, "name", None))
+        filled = np.array([bool(text.strip()) for text in table.texts])
+        probabilities = np.full((len(filled), len(predictor.classes)), np.nan, dtype=np.float32)
+        probabilities[filled] = predictor.predict_proba([text for text in table.texts if text.strip()])
+        return FilePredictions(table, probabilities, predictor.classes)
 
     def evaluate_upload(self, file: BinaryIO | bytes) -> EvaluationResult:
         """Evaluates the active model on an uploaded labelled file and shows that evaluation.

@@ -70,17 +70,21 @@ def batch_ui(current: Workspace) -> None:
     file = st.file_uploader(t("batch_upload"), type=["csv", "tsv", "txt"], key="predict_upload")
     # Keyed by model too, so choosing another model predicts the same file again.
     _ui.handle_upload(file, f"predict_{model}", lambda upload: _store(upload, current, model))
-    stored_model, classes, frame = st.session_state.get(RESULTS_KEY, (None, (), None))
+    stored_model, predictions, frame = st.session_state.get(RESULTS_KEY, (None, None, None))
     if file is None or stored_model != model:
         return
     probability = {"format": "percent", "min_value": 0.0, "max_value": 1.0}
     st.dataframe(frame.head(PREVIEW_ROWS), hide_index=True, column_config={
-        "text": st.column_config.TextColumn(t("text"), width="large"),
+        predictions.table.text_column: st.column_config.TextColumn(width="large"),
         "predicted": st.column_config.TextColumn(t("predicted")),
         "confidence": st.column_config.ProgressColumn(t("confidence"), **probability),
-        **{probability_column(c): st.column_config.NumberColumn(f"P({c})", format="percent") for c in classes},
+        **{probability_column(c): st.column_config.NumberColumn(f"P({c})", format="percent")
+           for c in predictions.classes},
+        "reason": st.column_config.TextColumn(t("reason")),
     })
-    st.caption(t("batch_caption", shown=min(len(frame), PREVIEW_ROWS), total=len(frame)))
+    blank = int((~predictions.predicted).sum())
+    st.caption(t("batch_caption", shown=min(len(frame), PREVIEW_ROWS), total=len(frame))
+               + (" " + t("batch_blank", count=blank) if blank else ""))
     st.download_button(t("download_csv"), data=lambda: to_safe_csv(frame), file_name="predictions.csv",
                        mime="text/csv", icon=":material/download:", on_click="ignore")
 
@@ -88,7 +92,7 @@ def batch_ui(current: Workspace) -> None:
 def _store(file: object, current: Workspace, model: str) -> None:
     st.session_state.pop(RESULTS_KEY, None)  # a failed file must not show the previous file's results
     predictions = current.predict_file(file)
-    st.session_state[RESULTS_KEY] = (model, predictions.classes, _tables.prediction_frame(predictions))
+    st.session_state[RESULTS_KEY] = (model, predictions, _tables.prediction_frame(predictions, t("empty_text_reason")))
 
 
 current = _ui.workspace()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from core.evaluate import Evaluation, probability_column
@@ -89,13 +90,26 @@ def examples_frame(rows: Sequence[dict], classes: Sequence[str]) -> pd.DataFrame
     return pd.DataFrame(list(rows), columns=[*EXAMPLE_COLUMNS, *map(probability_column, classes)])
 
 
-def prediction_frame(predictions: FilePredictions) -> pd.DataFrame:
-    """A predicted file as a table (and CSV download): text, predicted label, confidence, one probability
-    column per class."""
-    probabilities = predictions.probabilities
-    frame = pd.DataFrame({"text": list(predictions.texts)})
-    frame["predicted"] = [predictions.classes[index] for index in probabilities.argmax(axis=1)]
-    frame["confidence"] = probabilities.max(axis=1)
-    for position, label in enumerate(predictions.classes):
-        frame[probability_column(label)] = probabilities[:, position]
+def prediction_frame(predictions: FilePredictions, empty_reason: str) -> pd.DataFrame:
+    """A predicted file as a table (and CSV download): every input column and row in file order, then the predicted
+    label, confidence, one probability column per class and a "reason" column that says why a row (one with an
+    empty text, given `empty_reason`) has no prediction. Added columns never overwrite the file's own: a name the
+    file already uses gets a trailing underscore."""
+    table, probabilities, predicted = predictions.table, predictions.probabilities, predictions.predicted
+    frame = pd.DataFrame(list(table.rows), columns=list(table.header), dtype=object)
+    added = {
+        "predicted": [predictions.classes[index] if has else "" for index, has in
+                      zip(np.nan_to_num(probabilities).argmax(axis=1), predicted)],
+        "confidence": probabilities.max(axis=1),
+        **{probability_column(label): probabilities[:, position] for position, label in enumerate(predictions.classes)},
+        "reason": np.where(predicted, "", empty_reason),
+    }
+    for name, values in added.items():
+        frame[_free_name(name, table.header)] = values
     return frame
+
+
+def _free_name(name: str, taken: Sequence[str]) -> str:
+    while name in taken:
+        name += "_"
+    return name

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.data import Dataset, load_dataset, load_test_dataset, load_texts, split_dataset
+from core.data import Dataset, load_dataset, load_test_dataset, load_text_table, split_dataset
 from core.errors import (
     ClassError,
     ColumnError,
@@ -406,13 +406,21 @@ def test_real_corpora_load(folder: str) -> None:
     ],
 )
 def test_texts_are_read_from_one_column_or_a_table(content: bytes, texts: list[str]) -> None:
-    assert load_texts(content, name="texts.csv") == texts
+    assert load_text_table(content, name="texts.csv").texts == texts
 
 
 def test_texts_come_from_the_named_column_of_an_upload() -> None:
     upload = io.BytesIO(b"title,body\nFine,Works well\nMeh,Broke in a week\n")
     upload.name = "folder/upload.csv"
-    assert load_texts(upload, text_column="title") == ["Fine", "Meh"]
+    assert load_text_table(upload, text_column="title").texts == ["Fine", "Meh"]
+
+
+def test_a_file_to_predict_keeps_every_column_and_row_in_order() -> None:
+    # Predictions are joined back on the other columns (an id), so a row with an empty text must not vanish.
+    table = load_text_table(b"id,review,stars\n7,great phone,5\n8,,3\n9,awful film,1\n", name="texts.csv")
+    assert table.header == ("id", "review", "stars") and table.text_column == "review"
+    assert table.rows == (("7", "great phone", "5"), ("8", "", "3"), ("9", "awful film", "1"))
+    assert table.texts == ["great phone", "", "awful film"]
 
 
 @pytest.mark.parametrize(
@@ -428,4 +436,4 @@ def test_texts_come_from_the_named_column_of_an_upload() -> None:
 )
 def test_unusable_texts_files_raise_a_data_error_saying_why(content, options, error, message) -> None:
     with pytest.raises(error, match=message):
-        load_texts(content, name="texts.csv", **options)
+        load_text_table(content, name="texts.csv", **options)

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from core.data import TextTable
 from core.evaluate import Evaluation, evaluate_probabilities, probability_column
 from core.registry import ModelInfo
 from core.workspace import FilePredictions
@@ -88,13 +89,33 @@ def test_the_examples_frame_has_every_column_even_without_rows() -> None:
     assert list(_tables.examples_frame([], CLASSES).columns) == list(frame.columns)
 
 
+def _predictions(header: tuple[str, ...], rows: list[tuple[str, ...]], text_column: str,
+                 probabilities: list[list[float]], classes: tuple[str, ...]) -> FilePredictions:
+    return FilePredictions(TextTable(header, tuple(rows), text_column), np.array(probabilities, dtype=np.float32),
+                           classes)
+
+
 def test_the_prediction_frame_has_the_label_confidence_and_a_probability_per_class() -> None:
-    probabilities = np.array([[0.2, 0.7, 0.1], [0.6, 0.3, 0.1]], dtype=np.float32)
-    frame = _tables.prediction_frame(FilePredictions(["good", "=bad"], probabilities, ("neg", "pos", "neutral")))
-    assert list(frame.columns) == ["text", "predicted", "confidence", "p_neg", "p_pos", "p_neutral"]
+    probabilities = [[0.2, 0.7, 0.1], [0.6, 0.3, 0.1]]
+    frame = _tables.prediction_frame(
+        _predictions(("text",), [("good",), ("=bad",)], "text", probabilities, ("neg", "pos", "neutral")), "empty")
+    assert list(frame.columns) == ["text", "predicted", "confidence", "p_neg", "p_pos", "p_neutral", "reason"]
     assert list(frame["text"]) == ["good", "=bad"] and list(frame["predicted"]) == ["pos", "neg"]
     np.testing.assert_allclose(frame["confidence"], [0.7, 0.6])
-    np.testing.assert_allclose(frame[["p_neg", "p_pos", "p_neutral"]].to_numpy(), probabilities)
+    np.testing.assert_allclose(frame[["p_neg", "p_pos", "p_neutral"]].to_numpy(), probabilities, rtol=1e-6)
+    assert list(frame["reason"]) == ["", ""]
+
+
+def test_the_prediction_frame_keeps_the_files_columns_and_blank_rows() -> None:
+    nan = float("nan")
+    predictions = _predictions(("id", "text", "predicted"), [("1", "good", "x"), ("2", " ", "y")], "text",
+                               [[0.2, 0.8], [nan, nan]], ("neg", "pos"))
+    frame = _tables.prediction_frame(predictions, "empty text")
+    # The file's own "predicted" column stays; the model's gets a trailing underscore.
+    assert list(frame.columns) == ["id", "text", "predicted", "predicted_", "confidence", "p_neg", "p_pos", "reason"]
+    assert list(frame["id"]) == ["1", "2"] and list(frame["predicted"]) == ["x", "y"]
+    assert list(frame["predicted_"]) == ["pos", ""] and list(frame["reason"]) == ["", "empty text"]
+    assert frame["confidence"].isna().tolist() == [False, True]
 
 
 def test_the_table_module_needs_no_streamlit() -> None:

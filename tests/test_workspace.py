@@ -188,10 +188,11 @@ def test_a_saved_model_exports_as_a_zipped_savedmodel(trained_models: Path, tmp_
 def test_a_file_is_predicted_with_the_active_models_classes(trained_models: Path) -> None:
     workspace = Workspace(models_root=trained_models)
     workspace.activate_model(TINY_MODEL)
-    predictions = workspace.predict_file(b"review\ngreat phone\n\nawful film\n")
-    assert predictions.texts == ["great phone", "awful film"] and predictions.classes == ("negative", "positive")
-    assert predictions.probabilities.shape == (2, 2)
-    np.testing.assert_allclose(predictions.probabilities.sum(axis=1), 1.0, atol=1e-5)
+    predictions = workspace.predict_file(b"id,review\n1,great phone\n2,\n3,awful film\n")
+    assert predictions.table.texts == ["great phone", "", "awful film"]
+    assert predictions.classes == ("negative", "positive") and predictions.probabilities.shape == (3, 2)
+    assert list(predictions.predicted) == [True, False, True]
+    np.testing.assert_allclose(predictions.probabilities[[0, 2]].sum(axis=1), 1.0, atol=1e-5)
 
 
 def test_an_uploaded_evaluation_is_stored_under_the_lock(trained_models: Path, monkeypatch) -> None:

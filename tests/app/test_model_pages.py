@@ -123,9 +123,22 @@ def test_batch_prediction_table_and_safe_download(with_model: AppTest) -> None:
     with_model.file_uploader(key="predict_upload").set_value(("texts.csv", content, "text/csv")).run()
     assert not with_model.exception and not errors(with_model)
     table = with_model.dataframe[0].value
-    assert list(table.columns) == ["text", "predicted", "confidence", "p_negative", "p_positive"]
-    assert list(table["text"]) == ['=HYPERLINK("http://x")', "great phone", "很好"]
+    assert list(table.columns) == ["review", "predicted", "confidence", "p_negative", "p_positive", "reason"]
+    assert list(table["review"]) == ['=HYPERLINK("http://x")', "great phone", "很好"]
     assert with_model.get("download_button")[0].proto.label == "Download predictions (CSV)"
+
+
+def test_batch_prediction_keeps_every_column_and_row_for_joining_back(with_model: AppTest) -> None:
+    open_page(with_model, "pages/4_Predict.py")
+    content = b"id,review,stars\n1,great phone,5\n2,,3\n3,awful film,1\n4,love it,5\n"
+    with_model.file_uploader(key="predict_upload").set_value(("texts.csv", content, "text/csv")).run()
+    assert not with_model.exception and not errors(with_model)
+    table = with_model.dataframe[0].value
+    assert list(table.columns[:3]) == ["id", "review", "stars"] and list(table["id"]) == ["1", "2", "3", "4"]
+    assert list(table["predicted"] != "") == [True, False, True, True]
+    assert list(table["reason"]) == ["", "empty text: nothing to predict", "", ""]
+    captions = [unescaped(caption.value) for caption in with_model.main.caption]
+    assert any(caption.startswith("Showing 4 of 4 rows. 1 ") for caption in captions), captions
 
 
 @pytest.mark.parametrize(
