@@ -8,6 +8,7 @@ Nothing here imports streamlit or TensorFlow, so pages can call it on every reru
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,7 @@ FORMULA_CHARACTERS = ("=", "+", "-", "@", "\t", "\r")
 PUBLIC_MODE_VARIABLE = "STUDIO_PUBLIC_MODE"
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
+_LINE_BREAK = re.compile(r"(\r\n|\r|\n)")
 
 
 def escape_formula(value: str) -> str:
@@ -33,14 +35,23 @@ def escape_formula(value: str) -> str:
     return value
 
 
+def escape_cell(value: str) -> str:
+    """`escape_formula` for every line of a cell: a reader that splits records on a bare CR or LF (or a
+    spreadsheet that pastes the cell as rows) must not find a formula at the start of any of them."""
+    return "".join(escape_formula(part) if index % 2 == 0 else part
+                   for index, part in enumerate(_LINE_BREAK.split(value)))
+
+
 def to_safe_csv(frame: pd.DataFrame) -> bytes:
     """The frame as UTF-8 CSV bytes with a byte-order mark (so Excel shows Chinese), every text cell escaped.
 
-    Header names are escaped too: they come from the user's file. Numbers stay numbers.
+    Header names are escaped too: they come from the user's file. Numbers stay numbers. Records end in CRLF
+    (RFC 4180), which also makes the writer quote every cell holding a CR or an LF: with LF endings alone a bare
+    CR went out unquoted and a reader started a new record, beginning with whatever followed it.
     """
-    escaped = frame.map(lambda cell: escape_formula(cell) if isinstance(cell, str) else cell)
-    escaped.columns = [escape_formula(name) if isinstance(name, str) else name for name in frame.columns]
-    return escaped.to_csv(index=False).encode("utf-8-sig")
+    escaped = frame.map(lambda cell: escape_cell(cell) if isinstance(cell, str) else cell)
+    escaped.columns = [escape_cell(name) if isinstance(name, str) else name for name in frame.columns]
+    return escaped.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
 def public_mode() -> bool:

@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 
 from core.config import TrainConfig
-from core.data import load_dataset, split_dataset
+import core.data
+from core.data import _header_names, load_dataset, split_dataset
 from core.errors import (
     ClassError,
     ColumnError,
@@ -27,6 +28,7 @@ from core.errors import (
     NotTextError,
     TooFewRowsError,
 )
+from core.limits import MAX_CELL_CHARACTERS, MAX_COLUMNS
 from core.predict import MAX_TEXT_CHARACTERS, Predictor
 from core.registry import MAX_NAME_LENGTH, ModelRegistry
 from core.safety import to_safe_csv
@@ -192,6 +194,42 @@ def test_upload_over_the_size_limit_is_refused_before_reading() -> None:
 
     with pytest.raises(FileTooLargeError, match="'upload.csv' is 953.7 MB"):
         load_dataset(Upload())
+
+
+# --- files built to cost time: refused within a bound, never worked through ---------------------------------------
+
+
+@pytest.mark.timeout(10)
+def test_fifty_thousand_repeated_header_names_are_numbered_in_linear_time() -> None:
+    names = _header_names(["text"] * 50_000)
+    assert names[:3] == ["text", "text.1", "text.2"] and names[-1] == "text.49999"
+    assert len(set(names)) == 50_000
+    # Numbering skips names the file already has, as pandas does.
+    assert _header_names(["a", "a", "a.1", "a", " "]) == ["a", "a.1", "a.1.1", "a.2", "column 5"]
+
+
+@pytest.mark.timeout(10)
+def test_a_header_of_fifty_thousand_duplicate_columns_is_refused_quickly() -> None:
+    header = ",".join(["text"] * 50_000).encode()
+    data = header + b"\n" + b"\n".join(f"review {n},positive".encode() for n in range(20)) + b"\n"
+    _refused(data, "wide.csv", FileTooLargeError, "50,000 fields", f"limit of {MAX_COLUMNS:,} columns")
+
+
+@pytest.mark.timeout(10)
+def test_a_row_wider_than_the_column_limit_is_refused_before_it_is_kept() -> None:
+    data = _csv(_reviews()) + b"," * (MAX_COLUMNS + 5) + b"x\n"
+    _refused(data, "ragged.csv", FileTooLargeError, "Line 22", f"{MAX_COLUMNS + 6:,} fields")
+
+
+@pytest.mark.timeout(20)
+def test_a_cell_over_the_cell_limit_is_refused() -> None:
+    data = _csv(_reviews() + [("x" * (MAX_CELL_CHARACTERS + 1), "positive")])
+    _refused(data, "cell.csv", FileTooLargeError, "line 22", f"{MAX_CELL_CHARACTERS:,} characters")
+
+
+def test_reading_a_file_has_a_time_limit(monkeypatch) -> None:
+    monkeypatch.setattr(core.data, "PARSE_SECONDS", -1.0)  # already spent: the first look at the clock refuses
+    _refused(_csv(_reviews()), "slow.csv", FileTooLargeError, "longer than the -1 s limit")
 
 
 # --- strange but valid data loads unchanged ------------------------------------------------------------------------

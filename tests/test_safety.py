@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import re
+
 import pandas as pd
 import pytest
 
 from core.errors import ConfigError
-from core.safety import PUBLIC_MODE_VARIABLE, escape_formula, public_mode, to_safe_csv
+from core.safety import FORMULA_CHARACTERS, PUBLIC_MODE_VARIABLE, escape_formula, public_mode, to_safe_csv
 
 
 @pytest.mark.parametrize(
@@ -25,6 +29,17 @@ def test_safe_csv_has_a_bom_keeps_chinese_and_numbers_and_escapes_text_and_heade
     assert download.decode("utf-8-sig").splitlines() == [
         "text,'=label,p", "好评 =),'-1,-0.5", "'=HYPERLINK(1),'+1,0.25",
     ]
+
+
+@pytest.mark.parametrize("cell", ["nice product\r=IMPORTDATA(\"x\")", "fine\n@SUM(A1)", "ok\r\n+1", "a\r\r\t=1"])
+def test_safe_csv_quotes_line_breaks_and_escapes_every_line_of_a_cell(cell: str) -> None:
+    download = to_safe_csv(pd.DataFrame({"text": [cell], "label": ["positive"]})).decode("utf-8-sig")
+    records = list(csv.reader(io.StringIO(download, newline="")))
+    assert len(records) == 2 and records[1][1] == "positive"  # the line break stayed inside its cell
+    assert records[1][0].startswith(cell[:2])
+    # Even a reader that splits on every CR or LF finds no line starting a formula.
+    lines = re.split(r"\r\n|\r|\n", download)
+    assert not any(line.lstrip(' "').startswith(FORMULA_CHARACTERS) for line in lines if line)
 
 
 @pytest.mark.parametrize(("setting", "expected"), [("1", True), ("true", True), ("TRUE", True), ("0", False),
