@@ -13,7 +13,7 @@ import math
 import os
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import BinaryIO
@@ -32,6 +32,7 @@ from core.errors import (
     FileTooLargeError,
     NotTextError,
     TooFewRowsError,
+    UnknownLabelError,
 )
 from core.limits import MAX_CELL_CHARACTERS, MAX_COLUMNS, PARSE_SECONDS, Deadline
 
@@ -83,6 +84,7 @@ class LoadReport:
     dropped_duplicates: int  # exact duplicate (text, label) rows removed
     dropped_conflicting: int  # rows whose text appears with different labels
     label_merges: dict[str, list[str]]  # kept label -> variants merged into it
+    dropped_unknown: int = 0  # rows of a test file left out because the model does not know their label
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,7 @@ class _Rules:
     min_per_class: int
     min_classes: int
     known_classes: tuple[str, ...] | None = None
+    drop_unknown: bool = False  # leave out rows with a label outside known_classes instead of refusing the file
 
 
 @dataclass(frozen=True)
@@ -205,16 +208,22 @@ def load_test_dataset(
     text_column: str | None = None,
     label_column: str | None = None,
     name: str | None = None,
+    drop_unknown: bool = False,
 ) -> Dataset:
     """Reads a separate test file for a model trained on `classes`; any row counts, but no unknown label.
 
     Labels differing only in case or number format ("Positive", "1.0") are mapped onto the known classes.
 
+    Args:
+        drop_unknown: leave out the rows whose label is not among `classes` (counted in the report's
+            `dropped_unknown`) instead of refusing the file.
+
     Raises:
-        ClassError: the file has labels not among `classes`; the message lists them and the known ones.
-        DataError: any other problem with the file, as for `load_dataset`.
+        UnknownLabelError: the file has labels not among `classes` (and `drop_unknown` is off); the message lists
+            them and the known ones.
+        DataError: any other problem with the file, as for `load_dataset`, or no row with a known label is left.
     """
-    rules = _Rules(min_rows=1, min_per_class=1, min_classes=1, known_classes=tuple(classes))
+    rules = _Rules(min_rows=1, min_per_class=1, min_classes=1, known_classes=tuple(classes), drop_unknown=drop_unknown)
     return _load(source, name, text_column, label_column, DEFAULT_MAX_BYTES, rules)
 
 
@@ -339,8 +348,18 @@ def _load(
         label_merges=cleaned.label_merges,
     )
     dataset = Dataset(tuple(cleaned.texts), tuple(cleaned.labels), report)
+    if rules.drop_unknown and rules.known_classes is not None:
+        dataset = _without_unknown(dataset, rules.known_classes)
     _check_dataset(dataset, rules)
     return dataset
+
+
+def _without_unknown(dataset: Dataset, known_classes: tuple[str, ...]) -> Dataset:
+    """The rows whose label is among `known_classes`; the report counts the others as dropped."""
+    keep = [row for row, label in enumerate(dataset.labels) if label in known_classes]
+    left_out = len(dataset) - len(keep)
+    report = replace(dataset.report, rows_kept=len(keep), dropped_unknown=left_out)
+    return Dataset(tuple(dataset.texts[row] for row in keep), tuple(dataset.labels[row] for row in keep), report)
 
 
 # --- reading bytes ------------------------------------------------------------------------------------------------
@@ -986,14 +1005,15 @@ def _check_known_classes(counts: dict[str, int], known_classes: tuple[str, ...],
     unknown = {label: count for label, count in counts.items() if label not in known_classes}
     if unknown:
         listed = ", ".join(f"'{label}' ({_plural(count, 'row')})" for label, count in unknown.items())
-        raise ClassError(
+        raise UnknownLabelError(
             f"{where[0].upper()}{where[1:]} has labels the model was not trained on: {listed}; it knows "
             f"{_quoted(known_classes)}: remove those rows or train a model that has those classes."
         )
 
 
 def _dropped_summary(report: LoadReport) -> str:
-    return (
-        f"dropped {report.dropped_missing:,} with empty text or label, {report.dropped_duplicates:,} duplicates and "
-        f"{report.dropped_conflicting:,} with contradicting labels"
-    )
+    parts = [f"{report.dropped_missing:,} with empty text or label", f"{report.dropped_duplicates:,} duplicates",
+             f"{report.dropped_conflicting:,} with contradicting labels"]
+    if report.dropped_unknown:
+        parts.append(f"{report.dropped_unknown:,} with labels the model does not know")
+    return f"dropped {', '.join(parts[:-1])} and {parts[-1]}"

@@ -43,6 +43,10 @@ class ClassError(DataError):
     """The label column gives one class only, a class with too few rows, or too many classes."""
 
 
+class UnknownLabelError(ClassError):
+    """A test file has labels the model was not trained on; it can still be scored on the rows it knows."""
+
+
 class ConfigError(StudioError, ValueError):
     """A training setting is out of range; the message names the setting and the allowed values."""
 

@@ -321,6 +321,14 @@ STRINGS: dict[str, tuple[str, str]] = {
         "A CSV with texts and labels the model knows; the results below switch to that file.",
         "包含文本和模型已知标签的 CSV；下方结果将切换为该文件的评估。",
     ),
+    "evaluate_known_only": (
+        "Score only the rows whose labels the model knows",
+        "只评估模型认识其标签的行",
+    ),
+    "evaluated_left_out": (
+        "{count:,} rows with labels the model does not know ({classes} are known) were left out.",
+        "已略去 {count:,} 行模型不认识其标签的数据（已知标签：{classes}）。",
+    ),
     # --- predict ---
     "predict_title": ("Predict", "预测"),
     "predict_caption": ("The active model, on any text you type or upload.", "用当前模型预测你输入或上传的任何文本。"),

@@ -323,20 +323,37 @@ class Workspace:
         probabilities[filled] = predictor.predict_proba([text for text in table.texts if text.strip()])
         return FilePredictions(table, probabilities, predictor.classes)
 
-    def evaluate_upload(self, file: BinaryIO | bytes) -> EvaluationResult:
+    def evaluate_upload(self, file: BinaryIO | bytes, known_labels_only: bool = False) -> EvaluationResult:
         """Evaluates the active model on an uploaded labelled file and shows that evaluation.
+
+        The model's own evaluation shows again first, so a refused file never leaves another file's results.
+
+        Args:
+            known_labels_only: score only the rows whose label the model knows; the result's dataset report
+                counts the others in `dropped_unknown`.
 
         Raises:
             RegistryError: no model is active.
-            DataError: the file is unusable or has labels the model does not know.
+            UnknownLabelError: the file has labels the model does not know (and `known_labels_only` is off).
+            DataError: the file is unusable, or no row has a label the model knows.
         """
         active = self._active()
-        dataset = load_test_dataset(file, classes=active.predictor.classes, name=getattr(file, "name", None))
+        self.show_own_evaluation()
+        dataset = load_test_dataset(file, classes=active.predictor.classes, name=getattr(file, "name", None),
+                                    drop_unknown=known_labels_only)
         result = EvaluationResult(evaluate(active.predictor, dataset), dataset.report.source, len(dataset), dataset)
         with self._lock:
             if self.active is active:  # a run that finished meanwhile shows its own evaluation instead
                 self.evaluation = result
         return result
+
+    def show_own_evaluation(self) -> None:
+        """Shows the active model's own evaluation (on its test split) again instead of an uploaded file's."""
+        if self.evaluation is None or self.evaluation.dataset is None:  # already its own: no need to wait for the lock
+            return
+        with self._lock:
+            if self.active is not None and self.evaluation is not None and self.evaluation.dataset is not None:
+                self.evaluation = saved_evaluation(self.active.info)
 
     def comparable_models(self) -> list[str]:
         """Saved models that can be scored beside the active one: usable, and with the same classes."""

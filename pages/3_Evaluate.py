@@ -7,7 +7,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core.errors import StudioError
+from core.errors import StudioError, UnknownLabelError
 from core.evaluate import Evaluation, probability_column
 from core.experiment import EvaluationResult
 from core.workspace import Workspace
@@ -16,6 +16,8 @@ from pages._ui import t
 
 ALL = "__all__"
 COMPARISON_KEY = "evaluate_comparison"
+# The uploaded file (by its id) the user chose to score on the rows with labels the model knows.
+KNOWN_ONLY_KEY = "evaluate_known_only"
 # Models scored at once beside the active one: each is loaded in turn, so more only means waiting longer.
 MAX_COMPARED = 5
 
@@ -31,6 +33,9 @@ def headline_ui(result: EvaluationResult) -> None:
     rows.metric(t("rows_evaluated"), f"{result.rows:,}")
     source = t(f"split_{result.source}") if result.source in ("test", "validation") else _ui.plain(result.source)
     st.caption(t("evaluated_on", source=source))
+    left_out = result.dataset.report.dropped_unknown if result.dataset is not None else 0
+    if left_out:
+        st.caption(t("evaluated_left_out", count=left_out, classes=_ui.plain(", ".join(evaluation.classes))))
 
 
 # Precision, recall and F1 for every class.
@@ -147,12 +152,21 @@ def compare_ui(current: Workspace, result: EvaluationResult) -> None:
     st.caption(t("compare_caption", rows=result.rows))
 
 
-# Evaluate the active model on another labelled file.
+# Evaluate the active model on another labelled file; the results below belong to the file while it is shown
+# here, and to the model's own test split once it is removed.
 def upload_ui(current: Workspace) -> None:
     with st.expander(t("evaluate_file")):
         st.caption(t("evaluate_file_help"))
         file = st.file_uploader(t("test_upload_label"), type=["csv", "tsv", "txt"], key="evaluate_upload")
-        _ui.handle_upload(file, "evaluate", current.evaluate_upload)
+        if file is None:
+            current.show_own_evaluation()
+            return
+        known_only = st.session_state.get(KNOWN_ONLY_KEY) == file.file_id
+        error = _ui.handle_upload(file, f"evaluate_{known_only}",
+                                  lambda upload: current.evaluate_upload(upload, known_labels_only=known_only))
+        if isinstance(error, UnknownLabelError) and st.button(t("evaluate_known_only"), icon=":material/filter_alt:"):
+            st.session_state[KNOWN_ONLY_KEY] = file.file_id
+            st.rerun()
 
 
 current = _ui.workspace()

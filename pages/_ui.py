@@ -146,16 +146,19 @@ def attempt(action: Callable[[], Any]) -> bool:
     return True
 
 
-def handle_upload(file: Any, key: str, action: Callable[[Any], Any]) -> None:
+def handle_upload(file: Any, key: str, action: Callable[[Any], Any]) -> StudioError | None:
     """Runs `action(file)` once per uploaded file and keeps showing its error until another file comes.
 
     Widgets rerun the page often; re-reading a large file on every rerun would be slow, and an error that
     vanished on the next click would be easy to miss.
+
+    Returns:
+        The error shown for this file, if any, so the page can offer a way out.
     """
     state_key = f"_upload_{key}"
     if file is None:
         st.session_state.pop(state_key, None)
-        return
+        return None
     done_id, error = st.session_state.get(state_key, (None, None))
     if done_id != file.file_id:
         try:
@@ -166,6 +169,7 @@ def handle_upload(file: Any, key: str, action: Callable[[Any], Any]) -> None:
         st.session_state[state_key] = (file.file_id, error)
     if error:
         show_error(error)
+    return error
 
 
 def _detached(error: StudioError) -> StudioError:

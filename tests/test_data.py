@@ -22,6 +22,7 @@ from core.errors import (
     FileTooLargeError,
     NotTextError,
     TooFewRowsError,
+    UnknownLabelError,
 )
 
 SHARED_DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
@@ -305,10 +306,23 @@ def test_refuses_too_few_rows() -> None:
 
 def test_test_file_refuses_unknown_labels_listing_known_ones() -> None:
     rows = [("a fine film", "Positive"), ("a neutral film", "neutral"), ("a bad film", "negative")]
-    with pytest.raises(ClassError) as caught:
+    with pytest.raises(UnknownLabelError) as caught:
         load_test_dataset(_csv_bytes(rows), classes=("negative", "positive"), name="test.csv")
     message = str(caught.value)
     assert "test.csv" in message and "'neutral' (1 row)" in message and "'negative', 'positive'" in message
+
+
+def test_test_file_can_leave_out_the_rows_with_unknown_labels_and_counts_them() -> None:
+    rows = [("a fine film", "Positive"), ("a neutral film", "neutral"), ("a bad film", "negative"), ("meh", "mixed")]
+    dataset = load_test_dataset(_csv_bytes(rows), classes=("negative", "positive"), name="test.csv", drop_unknown=True)
+    assert dataset.texts == ("a fine film", "a bad film") and dataset.labels == ("positive", "negative")
+    assert (dataset.report.rows_kept, dataset.report.dropped_unknown) == (2, 2)
+
+
+def test_test_file_with_no_known_label_left_says_so() -> None:
+    with pytest.raises(TooFewRowsError, match="1 with labels the model does not know"):
+        load_test_dataset(_csv_bytes([("meh", "mixed")]), classes=("negative", "positive"), name="test.csv",
+                          drop_unknown=True)
 
 
 def test_test_file_accepts_few_rows_and_maps_spellings_onto_known_classes() -> None:

@@ -84,6 +84,39 @@ def test_evaluate_on_an_uploaded_file(with_model: AppTest) -> None:
     assert any(unescaped(caption.value) == "Measured on: holdout.csv" for caption in with_model.caption)
 
 
+def _measured_on(at: AppTest) -> list[str]:
+    return [unescaped(caption.value) for caption in at.caption if caption.value.startswith("Measured on: ")]
+
+
+def test_removing_the_uploaded_file_goes_back_to_the_models_own_test_split(with_model: AppTest) -> None:
+    open_page(with_model, "pages/3_Evaluate.py")
+    own_rows = {metric.label: metric.value for metric in with_model.metric}["Rows evaluated"]
+    uploader = with_model.file_uploader(key="evaluate_upload")
+    uploader.set_value(("holdout.csv", csv_bytes(labelled_rows(12, seed=7)), "text/csv")).run()
+    assert _measured_on(with_model) == ["Measured on: holdout.csv"]
+    with_model.file_uploader(key="evaluate_upload").set_value(None).run()  # the × on the file
+    assert not with_model.exception
+    assert _measured_on(with_model) == ["Measured on: test"]
+    assert {metric.label: metric.value for metric in with_model.metric}["Rows evaluated"] == own_rows
+
+
+def test_a_refused_file_clears_the_previous_files_results_and_can_be_scored_on_known_labels(
+        with_model: AppTest) -> None:
+    open_page(with_model, "pages/3_Evaluate.py")
+    uploader = with_model.file_uploader(key="evaluate_upload")
+    uploader.set_value(("holdout.csv", csv_bytes(labelled_rows(12, seed=7)), "text/csv")).run()
+    rows = labelled_rows(10, seed=8) + [("it is fine, nothing special", "neutral"), ("so so, meh", "neutral")]
+    with_model.file_uploader(key="evaluate_upload").set_value(("other.csv", csv_bytes(rows), "text/csv")).run()
+    assert "has labels the model was not trained on: 'neutral' (2 rows)" in errors(with_model)[0]
+    assert _measured_on(with_model) == ["Measured on: test"]  # not holdout.csv's results under the error
+    click(with_model, "Score only the rows whose labels the model knows")
+    assert not with_model.error
+    assert _measured_on(with_model) == ["Measured on: other.csv"]
+    assert {metric.label: metric.value for metric in with_model.metric}["Rows evaluated"] == "10"
+    assert any(unescaped(caption.value).startswith("2 rows with labels the model does not know (negative, "
+                                                   "positive are known) were left out") for caption in with_model.caption)
+
+
 def test_models_are_compared_side_by_side_on_an_uploaded_file(with_model: AppTest, saved_model: str,
                                                              models_dir) -> None:
     shutil.copytree(models_dir / saved_model, models_dir / "tiny-copy")
