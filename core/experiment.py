@@ -87,7 +87,7 @@ def run_metadata(job: TrainingJob, split: Split, evaluation: Evaluation) -> dict
         "classes": list(job.classes),
         "metrics": metrics,
         "evaluated_on": held_out(split)[0],
-        "history": job.snapshot().epoch_history,
+        "history": list(job.snapshot().epoch_history),
         "epochs_run": job.epochs_run,
         "stopped_by_user": job.stop_requested,
         "train_seconds": round(job.train_seconds, 3),

@@ -1,7 +1,7 @@
 """Training in a background thread that pages and the CLI can watch, stop and wait for.
 
-A `TrainingJob` is a plain object with a lock, a history and a stop event. A Keras callback records
-metrics into it and honours the stop request; nothing here knows who is watching.
+A `TrainingJob` is a plain object with a lock, a history and a stop event. A Keras callback reports to it through
+the `TrainingListener` hooks and asks it whether to stop; nothing here knows who is watching the job.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
 
 import keras
 import numpy as np
@@ -21,18 +21,43 @@ import tensorflow as tf
 
 from core.config import TrainConfig
 from core.data import Dataset
-from core.errors import TrainingError
+from core.errors import ConfigError, TrainingError
 from core.model import build_model
 
-# Jobs allowed to train at once across all browser sessions; the rest wait in line. Two suits a
-# 2-core, 2.7 GB Community Cloud machine: a third job would only slow the other two down.
-MAX_CONCURRENT_JOBS = int(os.environ.get("STUDIO_MAX_CONCURRENT_JOBS", "2"))
+MAX_CONCURRENT_JOBS_VARIABLE = "STUDIO_MAX_CONCURRENT_JOBS"
+# Two suits a 2-core, 2.7 GB Community Cloud machine: a third job would only slow the other two down.
+DEFAULT_CONCURRENT_JOBS = 2
+Entry = TypeVar("Entry")
+
+
+def max_concurrent_jobs() -> int:
+    """Jobs allowed to train at once across all browser sessions; the rest wait in line.
+
+    $STUDIO_MAX_CONCURRENT_JOBS decides when set, else DEFAULT_CONCURRENT_JOBS.
+
+    Raises:
+        ConfigError: the variable is not a whole number of at least 1 (0 would keep every job waiting forever).
+    """
+    setting = os.environ.get(MAX_CONCURRENT_JOBS_VARIABLE, "").strip()
+    if not setting:
+        return DEFAULT_CONCURRENT_JOBS
+    try:
+        slots = int(setting)
+    except ValueError:
+        slots = 0
+    if slots < 1:
+        raise ConfigError(
+            f"{MAX_CONCURRENT_JOBS_VARIABLE} is {setting!r}: set it to a whole number of at least 1 (how many "
+            f"training runs may go at once; {DEFAULT_CONCURRENT_JOBS} when unset)."
+        )
+    return slots
 
 
 class JobStatus(str, enum.Enum):
     QUEUED = "queued"
     RUNNING = "running"
     STOPPING = "stopping"
+    SAVING = "saving"  # trained; `on_done` is evaluating and writing the model
     FINISHED = "finished"
     FAILED = "failed"
     STOPPED = "stopped"
@@ -41,9 +66,55 @@ class JobStatus(str, enum.Enum):
 _DONE = (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED)
 
 
+class TrainingListener:
+    """What a training run reports, hook by hook; each does nothing by default (like Ludwig's `Callback`), so the
+    Keras callback that calls them never knows who listens. They run in the training thread.
+    """
+
+    def on_train_begin(self, batches_per_epoch: int) -> None:
+        """The model is built and the first batch is next."""
+
+    def on_batch_end(self, batch: int, loss: float, accuracy: float) -> None:
+        """Batch `batch` (0-based, within its epoch) is done, with its running training loss and accuracy."""
+
+    def on_epoch_end(self, entry: dict[str, float]) -> None:
+        """An epoch is done: its 1-based number as "epoch", Keras' metrics, "seconds" and "learning_rate"."""
+
+    def should_stop(self) -> bool:
+        """Asked after every batch: True ends training there, keeping the best weights so far."""
+        return False
+
+
+class History(Sequence[Entry]):
+    """The entries an append-only list has now: a job's history as it stood at one moment.
+
+    The training thread only ever appends, so these entries never change, and taking a History copies nothing
+    however long the run is: a page polling every second at epoch 500 costs the job's lock no more than at epoch 1.
+    """
+
+    __slots__ = ("_entries", "_length")
+
+    def __init__(self, entries: list[Entry]) -> None:
+        self._entries = entries
+        self._length = len(entries)
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, index: Any) -> Any:
+        """An entry, or a list for a slice; entries appended since do not exist, as in a copy taken then."""
+        positions = range(self._length)[index]
+        if isinstance(positions, range):
+            return [self._entries[position] for position in positions]
+        return self._entries[positions]
+
+    def __repr__(self) -> str:
+        return f"History({list(self)!r})"
+
+
 @dataclass(frozen=True)
 class JobSnapshot:
-    """A consistent copy of a job's progress, safe to read while the job goes on."""
+    """A job's progress at one moment; it does not change while the job goes on."""
 
     status: JobStatus
     device: str
@@ -54,9 +125,9 @@ class JobSnapshot:
     progress: float
     eta_seconds: float | None
     elapsed_seconds: float
-    batch_history: list[dict[str, float]]
-    epoch_history: list[dict[str, float]]
-    log_lines: list[str]
+    batch_history: History[dict[str, float]]
+    epoch_history: History[dict[str, float]]
+    log_lines: History[str]
     error: str | None = None
     queue_position: int | None = None
 
@@ -103,7 +174,7 @@ class JobQueue:
             self._changed.notify_all()
 
 
-JOB_QUEUE = JobQueue(MAX_CONCURRENT_JOBS)
+JOB_QUEUE = JobQueue(max_concurrent_jobs())
 _GPU_SETUP = threading.Lock()
 
 
@@ -133,8 +204,11 @@ def _strategy() -> tf.distribute.Strategy:
     return tf.distribute.MirroredStrategy() if len(_visible_gpus()) > 1 else tf.distribute.get_strategy()
 
 
-class TrainingJob:
-    """One training run in its own thread, observable through `snapshot()` and stoppable with `stop()`."""
+class TrainingJob(TrainingListener):
+    """One training run in its own thread, observable through `snapshot()` and stoppable with `stop()`.
+
+    It is the listener of its own run: the hooks record progress under the lock and pass on stop requests.
+    """
 
     def __init__(
         self,
@@ -188,6 +262,11 @@ class TrainingJob:
             return self._status
 
     @property
+    def done(self) -> bool:
+        """Finished, failed or stopped; cheaper than `snapshot().done` for a page that only asks whether to poll."""
+        return self.status in _DONE
+
+    @property
     def epochs_run(self) -> int:
         with self._lock:
             return len(self._progress.epoch_history)
@@ -197,25 +276,30 @@ class TrainingJob:
         return self._device
 
     def snapshot(self) -> JobSnapshot:
+        """The job's progress now. The lock is held to read counters only: histories are shared, not copied."""
         with self._lock:
-            progress = self._progress
-            elapsed = time.monotonic() - self._started_at if self._started_at else 0.0
-            return JobSnapshot(
-                status=self._status,
+            progress, status = self._progress, self._status
+            snapshot = JobSnapshot(
+                status=status,
                 device=self._device,
                 epoch=progress.epoch,
                 epochs=progress.epochs,
                 batch=progress.batch,
                 batches_per_epoch=progress.batches_per_epoch,
                 progress=progress.fraction(),
-                eta_seconds=progress.eta() if self._status == JobStatus.RUNNING else None,
-                elapsed_seconds=elapsed if self._status not in _DONE else self.train_seconds,
-                batch_history=list(progress.batch_history),
-                epoch_history=list(progress.epoch_history),
-                log_lines=list(progress.log_lines),
+                eta_seconds=progress.eta() if status == JobStatus.RUNNING else None,
+                elapsed_seconds=self.train_seconds if status in _DONE else self._elapsed(),
+                batch_history=History(progress.batch_history),
+                epoch_history=History(progress.epoch_history),
+                log_lines=History(progress.log_lines),
                 error=self._error,
-                queue_position=self._queue.position(self) if self._status == JobStatus.QUEUED else None,
             )
+        if status != JobStatus.QUEUED:
+            return snapshot
+        return replace(snapshot, queue_position=self._queue.position(self))  # the queue has its own lock
+
+    def _elapsed(self) -> float:
+        return time.monotonic() - self._started_at if self._started_at else 0.0
 
     # --- the thread --------------------------------------------------------------------------------
     def _run(self) -> None:
@@ -228,9 +312,11 @@ class TrainingJob:
                 self._train()
             finally:
                 self._queue.leave(self)
+            stopped = self.stop_requested  # a stop during the save comes too late to change what was trained
             if self._on_done is not None:
+                self._set_status(JobStatus.SAVING)
                 self._on_done(self)
-            self._set_status(JobStatus.STOPPED if self.stop_requested else JobStatus.FINISHED)
+            self._set_status(JobStatus.STOPPED if stopped else JobStatus.FINISHED)
         except Exception as error:  # the thread must report every failure, not die silently
             with self._lock:
                 self._error = _describe_failure(error)
@@ -248,9 +334,7 @@ class TrainingJob:
             model = build_model(config, self.train.texts, self.classes)
         train_data = self._tf_dataset(self.train, shuffle=True)
         validation_data = self._tf_dataset(self.validation) if self.validation else None
-        with self._lock:
-            self._progress.batches_per_epoch = math.ceil(len(self.train) / config.batch_size)
-        recorder = _Recorder(self)
+        recorder = _Recorder(self, config, batches_per_epoch=math.ceil(len(self.train) / config.batch_size))
         model.fit(train_data, validation_data=validation_data, epochs=config.epochs, callbacks=[recorder], verbose=0, shuffle=False)
         recorder.restore_best()
         self.train_seconds = time.monotonic() - self._started_at
@@ -266,14 +350,21 @@ class TrainingJob:
             data = data.shuffle(len(dataset), seed=self.config.seed, reshuffle_each_iteration=True)
         return data.batch(self.config.batch_size).prefetch(tf.data.AUTOTUNE)
 
-    # --- called by _Recorder in the training thread ------------------------------------------------
-    def _record_batch(self, batch: int, loss: float, accuracy: float) -> None:
+    # --- TrainingListener: called by _Recorder in the training thread ------------------------------------------
+    def on_train_begin(self, batches_per_epoch: int) -> None:
+        with self._lock:
+            self._progress.batches_per_epoch = batches_per_epoch
+
+    def on_batch_end(self, batch: int, loss: float, accuracy: float) -> None:
         with self._lock:
             self._progress.add_batch(batch, loss, accuracy)
 
-    def _record_epoch(self, entry: dict[str, float]) -> None:
+    def on_epoch_end(self, entry: dict[str, float]) -> None:
         with self._lock:
             self._progress.add_epoch(entry)
+
+    def should_stop(self) -> bool:
+        return self.stop_requested
 
 
 @dataclass
@@ -332,19 +423,24 @@ def _log_line(entry: dict[str, float], epochs: int) -> str:
 
 
 class _Recorder(keras.callbacks.Callback):
-    """Feeds the job's history, honours stop requests, and does early stopping on validation loss.
+    """Reports each batch and epoch to a listener, stops when it asks, and does early stopping on validation loss.
 
     It keeps the best weights itself (rather than Keras' EarlyStopping) so that a user's Stop, the
     patience running out and the last epoch all end with the same best-so-far model.
     """
 
-    def __init__(self, job: TrainingJob) -> None:
+    def __init__(self, listener: TrainingListener, config: TrainConfig, batches_per_epoch: int = 0) -> None:
         super().__init__()
-        self.job = job
+        self.listener = listener
+        self.config = config
+        self.batches_per_epoch = batches_per_epoch
         self.best_loss = math.inf
         self.best_weights: list[np.ndarray] | None = None
         self.epochs_without_improvement = 0
         self.epoch_started = 0.0
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self.listener.on_train_begin(self.batches_per_epoch)
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self.epoch_started = time.monotonic()
@@ -356,24 +452,24 @@ class _Recorder(keras.callbacks.Callback):
             self.model.stop_training = True
             raise TrainingError(
                 f"Training diverged (loss became {loss}) in batch {batch + 1}: lower the learning rate "
-                f"(now {self.job.config.learning_rate}) or turn on gradient clipping."
+                f"(now {self.config.learning_rate}) or turn on gradient clipping."
             )
-        self.job._record_batch(batch, loss, float(logs.get("accuracy", math.nan)))
-        if self.job.stop_requested:
+        self.listener.on_batch_end(batch, loss, float(logs.get("accuracy", math.nan)))
+        if self.listener.should_stop():
             self.model.stop_training = True
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         logs = {name: float(value) for name, value in (logs or {}).items()}
         entry = {"epoch": epoch + 1, **logs, "seconds": time.monotonic() - self.epoch_started}
         entry["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
-        self.job._record_epoch(entry)
+        self.listener.on_epoch_end(entry)
         monitored = logs.get("val_loss", logs.get("loss", math.inf))
         if monitored < self.best_loss:
             self.best_loss, self.best_weights = monitored, self.model.get_weights()
             self.epochs_without_improvement = 0
         else:
             self.epochs_without_improvement += 1
-            if self.job.config.early_stopping and self.epochs_without_improvement >= self.job.config.patience:
+            if self.config.early_stopping and self.epochs_without_improvement >= self.config.patience:
                 self.model.stop_training = True
 
     def restore_best(self) -> None:

@@ -190,7 +190,7 @@ class Workspace:
     @property
     def training(self) -> bool:
         """True while a job is queued, running or saving its model."""
-        return self.job is not None and not self.job.snapshot().done
+        return self.job is not None and not self.job.done
 
     def start_training(self, config: TrainConfig, name: str | None = None) -> TrainingJob:
         """Splits the data and starts a background job that evaluates, saves and activates the model.

@@ -155,7 +155,7 @@ def settings_ui(current: Workspace, has_data: bool) -> None:
 # --- the running job ----------------------------------------------------------------------------------------------
 def monitor_ui(job: TrainingJob) -> None:
     """Live progress, charts and log; polls while the job runs and reruns the page once it ends."""
-    polling = not job.snapshot().done
+    polling = not job.done
 
     @st.fragment(run_every=_ui.POLL_SECONDS if polling else None)
     def live() -> None:
@@ -186,12 +186,12 @@ def status_ui(job: TrainingJob, snapshot: Any) -> None:
         return
     if snapshot.status == JobStatus.STOPPING:
         text.info(t("job_stopping"), icon=":material/stop_circle:")
-    elif job.model is not None:
+    elif snapshot.status == JobStatus.SAVING:
         text.info(t("job_saving"), icon=":material/save:")
     else:
         text.progress(snapshot.progress, text=_ui.job_progress_text(snapshot))
     stop.button(t("stop"), key="stop_training", icon=":material/stop:", on_click=job.stop,
-                disabled=snapshot.status == JobStatus.STOPPING or job.model is not None)
+                disabled=snapshot.status in (JobStatus.STOPPING, JobStatus.SAVING))
     st.caption(t("device", device=snapshot.device))
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import threading
 import time
+import tracemalloc
 
 import keras
 import numpy as np
@@ -11,8 +12,17 @@ import tensorflow as tf
 from core.config import TrainConfig
 from core.data import Dataset
 from core.predict import Predictor
-from core.errors import TrainingError
-from core.training import JobStatus, TrainingJob, JobQueue, _Recorder, device_description
+from core.errors import ConfigError, TrainingError
+from core.training import (
+    DEFAULT_CONCURRENT_JOBS,
+    JobQueue,
+    JobStatus,
+    TrainingJob,
+    TrainingListener,
+    _Recorder,
+    device_description,
+    max_concurrent_jobs,
+)
 from tests.conftest import make_texts
 
 # Unit-length TF-IDF rows are small inputs: a high learning rate lets 96 texts be learnt in 3 epochs.
@@ -81,17 +91,18 @@ def test_same_seed_gives_the_same_model_on_cpu():
 
 
 def test_an_exception_inside_training_fails_the_job_with_its_message():
+    class Overflowing(TrainingJob):
+        def on_batch_end(self, batch: int, loss: float, accuracy: float) -> None:
+            raise OverflowError("boom")
+
     train, validation = _datasets()
-    job = TrainingJob(TrainConfig(**FAST), train, validation)
-    job._record_batch = lambda batch, loss, accuracy: (_ for _ in ()).throw(OverflowError("boom"))
-    job.start()
+    job = Overflowing(TrainConfig(**FAST), train, validation).start()
     assert job.wait(timeout=120) == JobStatus.FAILED
     assert "OverflowError" in job.snapshot().error and job.model is None
 
 
 def test_nan_loss_is_reported_as_divergence():
-    train, validation = _datasets()
-    recorder = _Recorder(TrainingJob(TrainConfig(**FAST), train, validation))
+    recorder = _Recorder(TrainingListener(), TrainConfig(**FAST))
     recorder.set_model(keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)]))
     with pytest.raises(TrainingError, match="diverged"):
         recorder.on_train_batch_end(0, {"loss": float("nan"), "accuracy": 0.5})
@@ -139,3 +150,95 @@ def test_progress_and_eta_while_running_ignore_the_setup_before_the_first_batch(
     assert progress.eta() == pytest.approx(15.0, rel=0.05)  # 15 batches left at about 1 s each
     progress.add_epoch({"epoch": 1, "loss": 0.4, "accuracy": 0.8, "seconds": 5.0})
     assert progress.fraction() == pytest.approx(0.5) and progress.log_lines == ["Epoch 1/2 - 5.0s - loss: 0.4000 - accuracy: 0.8000"]
+
+
+class _Listening(TrainingListener):
+    """Writes down every hook call and asks to stop after `stop_after` batches."""
+
+    def __init__(self, stop_after: int) -> None:
+        self.stop_after = stop_after
+        self.calls: list[tuple] = []
+
+    def on_train_begin(self, batches_per_epoch: int) -> None:
+        self.calls.append(("begin", batches_per_epoch))
+
+    def on_batch_end(self, batch: int, loss: float, accuracy: float) -> None:
+        self.calls.append(("batch", batch))
+
+    def on_epoch_end(self, entry: dict[str, float]) -> None:
+        self.calls.append(("epoch", entry["epoch"]))
+
+    def should_stop(self) -> bool:
+        return sum(call[0] == "batch" for call in self.calls) >= self.stop_after
+
+
+def test_the_keras_callback_reports_to_any_listener_and_stops_when_it_asks():
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile(optimizer="sgd", loss="categorical_crossentropy", metrics=["accuracy"])
+    features = np.random.default_rng(0).normal(size=(32, 2)).astype(np.float32)
+    targets = keras.utils.to_categorical(features[:, 0] > 0, 2)
+    listener = _Listening(stop_after=5)
+    recorder = _Recorder(listener, TrainConfig(**FAST), batches_per_epoch=8)
+    model.fit(features, targets, batch_size=4, epochs=3, callbacks=[recorder], verbose=0)
+    assert listener.calls == [("begin", 8), *[("batch", batch) for batch in range(5)], ("epoch", 1)]
+
+
+def test_the_job_is_saving_while_on_done_runs_and_not_done_until_it_returns():
+    seen = []
+
+    def save(job: TrainingJob) -> None:
+        seen.append((job.status, job.snapshot().status, job.done))
+
+    train, validation = _datasets()
+    job = TrainingJob(TrainConfig(**{**FAST, "epochs": 1}), train, validation, on_done=save).start()
+    assert job.wait(timeout=120) == JobStatus.FINISHED
+    assert seen == [(JobStatus.SAVING, JobStatus.SAVING, False)] and job.done
+
+
+def _recorded(job: TrainingJob, batches: int) -> TrainingJob:
+    """The job as if its training thread had reported `batches` batches (the job is never started)."""
+    job.on_train_begin(batches_per_epoch=100)
+    for batch in range(batches):
+        job.on_batch_end(batch % 100, loss=0.5, accuracy=0.5)
+    return job
+
+
+def test_a_snapshot_keeps_its_history_as_it_was_while_the_job_goes_on():
+    train, validation = _datasets()
+    job = _recorded(TrainingJob(TrainConfig(**FAST), train, validation), batches=3)
+    before = job.snapshot()
+    _recorded(job, batches=2)
+    job.on_epoch_end({"epoch": 1, "loss": 0.4, "accuracy": 0.8, "seconds": 1.0})
+    after = job.snapshot()
+    assert len(before.batch_history) == 3 and len(after.batch_history) == 5
+    assert [row["batch"] for row in before.batch_history] == [1, 2, 3]
+    assert before.batch_history[-1]["batch"] == 3 and [row["batch"] for row in before.batch_history[::2]] == [1, 3]
+    with pytest.raises(IndexError):
+        before.batch_history[3]  # appended after the snapshot: not part of it
+    assert not before.epoch_history and not before.log_lines and len(after.log_lines) == 1
+
+
+def test_a_snapshot_of_a_long_run_copies_none_of_its_history():
+    train, validation = _datasets()
+    job = _recorded(TrainingJob(TrainConfig(**FAST), train, validation), batches=20_000)
+    tracemalloc.start()
+    try:
+        job.snapshot()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 20_000  # bytes; a copy of the list alone takes 8 per batch, 160 kB here
+
+
+@pytest.mark.parametrize("setting", ["two", "0", "-1", "1.5"])
+def test_a_bad_max_concurrent_jobs_is_a_config_error_that_says_what_to_set(setting, monkeypatch):
+    monkeypatch.setenv("STUDIO_MAX_CONCURRENT_JOBS", setting)
+    with pytest.raises(ConfigError, match=f"STUDIO_MAX_CONCURRENT_JOBS is '{setting}': set it to a whole number"):
+        max_concurrent_jobs()
+
+
+def test_max_concurrent_jobs_reads_the_variable_or_defaults(monkeypatch):
+    monkeypatch.setenv("STUDIO_MAX_CONCURRENT_JOBS", " 3 ")
+    assert max_concurrent_jobs() == 3
+    monkeypatch.delenv("STUDIO_MAX_CONCURRENT_JOBS")
+    assert max_concurrent_jobs() == DEFAULT_CONCURRENT_JOBS == 2
