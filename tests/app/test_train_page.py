@@ -165,6 +165,28 @@ def test_running_job_survives_leaving_the_page_and_can_be_stopped(train_page: Ap
     assert train_page.number_input(key="train_epochs").value == 1000  # the form kept its values
 
 
+def test_while_the_model_is_saved_the_page_says_so_and_stop_is_off(train_page: AppTest,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from core import workspace as workspace_module
+
+    saving_may_end = threading.Event()
+
+    def slow_finish_run(*args: object, **kwargs: object) -> object:
+        saving_may_end.wait(RUN_TIMEOUT)
+        return finish_run(*args, **kwargs)
+
+    finish_run = workspace_module.finish_run
+    monkeypatch.setattr(workspace_module, "finish_run", slow_finish_run)
+    click(tiny_settings(train_page), "Train")
+    job = train_page.session_state["workspace"].job
+    _wait_for(lambda: job.status == JobStatus.SAVING)
+    train_page.run()
+    saving_may_end.set()
+    assert [info.value for info in train_page.info] == ["Evaluating and saving the model…"]
+    assert [(button.label, button.disabled) for button in train_page.button] == [("Stop", True)]
+    assert job.wait(RUN_TIMEOUT) == JobStatus.FINISHED
+
+
 # AppTest runs every script under this one session id (streamlit/testing/v1/local_script_runner.py).
 APPTEST_SESSION_ID = "test session id"
 
