@@ -248,6 +248,11 @@ class TrainConfig:
     patience: int = described(Setting(
         kind="int", default=3, label="patience", help="patience_help", group="training",
         minimum=1, maximum=100, step=1, requires="early_stopping"))
+    # Extra copies of each training text with a few words (CJK: characters) randomly deleted or swapped
+    # (core/augment.py); 0 is off. Validation and test data are never augmented.
+    augment_copies: int = described(Setting(
+        kind="int", default=0, label="augment_copies", help="augment_copies_help", group="training",
+        minimum=0, maximum=8, step=1))
 
     # --- held-out data ---
     # Fraction of the training data held out (stratified) to watch for overfitting.

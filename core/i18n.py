@@ -189,6 +189,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "early_stopping": ("Stop early when validation loss stops improving", "验证损失不再下降时提前停止"),
     "early_stopping_help": ("The best weights are kept either way.", "无论如何都会保留最好的权重。"),
     "patience": ("Patience (epochs)", "耐心（轮数）"),
+    "augment_copies": ("Augmented copies per text", "每条文本的增强副本数"),
+    "augment_copies_help": (
+        "Adds this many copies of every training text with about one word in ten (Chinese: one character "
+        "in ten) deleted or swapped at random. Validation and test data are left as they are. 0 is off.",
+        "为每条训练文本增加这么多份副本，每份随机删除或交换约十分之一的词（中文为汉字）。"
+        "验证集和测试集保持不变。0 表示关闭。",
+    ),
     "validation_split": ("Validation share", "验证集比例"),
     "validation_split_help": (
         "Held out from training to watch for overfitting and to stop early.",

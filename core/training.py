@@ -19,6 +19,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from core.augment import augment
 from core.config import TrainConfig
 from core.data import Dataset
 from core.errors import ConfigError, TrainingError
@@ -331,10 +332,12 @@ class TrainingJob(TrainingListener):
         self._started_at = time.monotonic()
         keras.utils.set_random_seed(config.seed)
         with _strategy().scope():
+            # The vocabulary comes from the real texts only: a swap's made-up word pairs are not words to learn.
             model = build_model(config, self.train.texts, self.classes)
-        train_data = self._tf_dataset(self.train, shuffle=True)
+        train = augment(self.train, config.augment_copies, config.seed)
+        train_data = self._tf_dataset(train, shuffle=True)
         validation_data = self._tf_dataset(self.validation) if self.validation else None
-        recorder = _Recorder(self, config, batches_per_epoch=math.ceil(len(self.train) / config.batch_size))
+        recorder = _Recorder(self, config, batches_per_epoch=math.ceil(len(train) / config.batch_size))
         model.fit(train_data, validation_data=validation_data, epochs=config.epochs, callbacks=[recorder], verbose=0, shuffle=False)
         recorder.restore_best()
         self.train_seconds = time.monotonic() - self._started_at
