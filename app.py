@@ -1,23 +1,28 @@
 """Sentiment Studio: train your own text-sentiment classifier in the browser and use it at once.
 
-Run with `make run` (or `streamlit run app.py`). This script runs before every page: it sets up the
-page, keeps the garbage collector off the imported libraries and clears models of long-gone public
-sessions (both once per process), then sets up this session's workspace, the language switch and the
-navigation, and runs the chosen page.
+Run with `make run` (or `streamlit run app.py`). This script runs before every page. It registers the
+pages and draws the menu and language switch first, before anything imports TensorFlow (see pages/_nav.py
+for why the order matters on a fresh server); then it keeps the garbage collector off the imported
+libraries and clears models of long-gone public sessions (both once per process), sets up this session's
+workspace and status, and runs the chosen page.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from pages import _ui
+from pages import _nav
 
 st.set_page_config(page_title="Sentiment Studio", page_icon=":material/sentiment_satisfied:", layout="wide")
+
+page = st.navigation(_nav.navigation_pages(), position="hidden")
+_nav.navigation_ui()
+_nav.language_ui()
+with _nav.starting_ui():
+    from pages import _ui  # imports TensorFlow: seconds on a process's first run, nothing afterwards
 
 _ui.exempt_imports_from_gc()
 _ui.remove_stale_sessions()
 current = _ui.workspace()
-_ui.language_ui()
-page = st.navigation(_ui.navigation_pages())
 _ui.sidebar_status_ui(current)
 page.run()

@@ -26,6 +26,7 @@ from tests.e2e.conftest import (
     CHROMIUM_ARGS,
     MR_TRAIN,
     AppServer,
+    app_menu,
     chart_points,
     fill_training_form,
     go_to,
@@ -127,7 +128,7 @@ def _measure(page: Any, server: AppServer, watch_s: float, switches: int, screen
 def _switch(page: Any, title: str) -> float:
     """Seconds from clicking `title` in the sidebar until its heading shows and its script has finished."""
     heading = "Sentiment Studio" if title == "Home" else title
-    link = page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True)
+    link = app_menu(page).get_by_role("link", name=title, exact=True)
     started = time.monotonic()
     link.click()
     page.get_by_role("heading", name=heading, level=1).wait_for()

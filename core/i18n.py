@@ -20,6 +20,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "nav_evaluate": ("Evaluate", "评估"),
     "nav_predict": ("Predict", "预测"),
     "nav_models": ("Models", "模型"),
+    "app_starting": ("Starting up: loading TensorFlow takes a few seconds…", "正在启动：加载 TensorFlow 需要几秒钟……"),
     "sidebar_active": ("Active model: **{name}**", "当前模型：**{name}**"),
     "sidebar_no_model": ("No model active yet.", "尚未选择模型。"),
     "device": ("Training runs on {device}.", "训练设备：{device}。"),

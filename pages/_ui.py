@@ -1,6 +1,7 @@
 """UI pieces every page shares: the session's workspace, translated strings, messages, uploads and charts.
 
-The leading underscore keeps this file out of the page list; pages import it as `pages._ui`.
+Pages import it as `pages._ui`. It imports TensorFlow (through core), so app.py imports it only after drawing
+the navigation from pages/_nav.py.
 """
 
 from __future__ import annotations
@@ -17,30 +18,19 @@ import streamlit as st
 
 from core.errors import ConfigError, DataError, RegistryError, StudioError, TrainingError
 from core.experiment import models_dir
-from core.i18n import LANGUAGES, t as translate
 from core.safety import public_mode
 from core.shelf import cleanup_at_start
 from core.training import device_description
 from core.workspace import Workspace
+# Re-exported: pages link with _ui.TRAIN and _ui.ICONS and translate with _ui.t.
+from pages._nav import DATA, EVALUATE, ICONS, MODELS, PREDICT, TRAIN, lang, t  # noqa: F401
 
 WORKSPACE_KEY = "workspace"
-LANGUAGE_KEY = "language"
 # Seconds between refreshes of a running job's progress; fast enough to feel live, slow enough for 2 cores.
 POLL_SECONDS = 1.0
 # Per-batch points drawn per chart at most: the chart is rebuilt every second while training, and thousands
 # of points would cost the server and the browser time for nothing a person can see. Longer runs are thinned.
 MAX_BATCH_POINTS = 400
-# (script, title key, icon, url path): the order of the navigation menu.
-PAGES = (
-    ("pages/0_Home.py", "nav_home", ":material/home:", "home"),
-    ("pages/1_Data.py", "nav_data", ":material/table_view:", "data"),
-    ("pages/2_Train.py", "nav_train", ":material/model_training:", "train"),
-    ("pages/3_Evaluate.py", "nav_evaluate", ":material/insights:", "evaluate"),
-    ("pages/4_Predict.py", "nav_predict", ":material/chat:", "predict"),
-    ("pages/5_Models.py", "nav_models", ":material/inventory_2:", "models"),
-)
-HOME, DATA, TRAIN, EVALUATE, PREDICT, MODELS = (page[0] for page in PAGES)
-ICONS = {path: icon for path, _, icon, _ in PAGES}
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~$:])")
 
 
@@ -101,15 +91,6 @@ def _remove_stale_sessions(models_root: str, public: bool) -> int:
 def device() -> str:
     """Where training runs ("CPU (2 cores)", "1 GPU: ..."); asked once per server."""
     return device_description()
-
-
-def lang() -> str:
-    return st.session_state.get(LANGUAGE_KEY, "en")
-
-
-def t(key: str, **values: Any) -> str:
-    """The UI string `key` in the session's language."""
-    return translate(key, lang(), **values)
 
 
 # --- plain text and messages ------------------------------------------------------------------------------------
@@ -223,22 +204,7 @@ def need_model_ui(active: Any) -> bool:
     return False
 
 
-# --- navigation and sidebar -------------------------------------------------------------------------------------
-def navigation_pages() -> list[st.Page]:
-    return [
-        st.Page(path, title=t(title_key), icon=icon, url_path=url_path, default=path == HOME)
-        for path, title_key, icon, url_path in PAGES
-    ]
-
-
-# Language switch: the choice is kept for the whole session, on every page.
-def language_ui() -> None:
-    st.sidebar.radio(
-        "Language / 语言", list(LANGUAGES), key=LANGUAGE_KEY, horizontal=True,
-        format_func=LANGUAGES.get, persist_state="session",
-    )
-
-
+# --- sidebar ----------------------------------------------------------------------------------------------------
 # Sidebar status: the active model and, live, a running job's progress.
 def sidebar_status_ui(current: Workspace) -> None:
     with st.sidebar:

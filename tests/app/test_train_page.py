@@ -145,7 +145,7 @@ def test_tiny_model_trains_and_is_saved(train_page: AppTest) -> None:
     saved = unescaped(train_page.success[0].value)
     assert saved.startswith(f"Saved as **{workspace.active.name}** – test accuracy ")
     assert workspace.active.name.startswith("default-")
-    links = [link.label for link in train_page.get("page_link")]
+    links = [link.label for link in train_page.main.get("page_link")]
     assert links[-2:] == ["See the evaluation", "Try it on your own text"]
     assert "Epoch 2/2" in train_page.code[0].value
 

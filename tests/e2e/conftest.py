@@ -122,10 +122,12 @@ def _browser_unavailable(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
-def launch_app(workdir: Path, script: str = DEFAULT_APP, env: Mapping[str, str] | None = None) -> AppServer:
+def launch_app(workdir: Path, script: str = DEFAULT_APP, env: Mapping[str, str] | None = None,
+               address: str | None = "127.0.0.1") -> AppServer:
     """Starts `streamlit run script` on a free port with models saved under `workdir` and waits until it answers.
 
-    Shared by the `start_app` fixture and `bench/app.py`.
+    Shared by the `start_app` fixture, tests/e2e/test_fresh_start.py and the benchmarks. `address=None`
+    serves on every interface, as `make run` does, so both 127.0.0.1 and localhost reach it.
 
     Raises:
         AppStartError: the script is missing, or the server died or stayed silent for SERVER_START_TIMEOUT_S.
@@ -139,11 +141,12 @@ def launch_app(workdir: Path, script: str = DEFAULT_APP, env: Mapping[str, str] 
     command = [
         sys.executable, "-m", "streamlit", "run", str(script_path),
         "--server.port", str(port),
-        "--server.address", "127.0.0.1",
         "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none",
     ]  # fmt: skip
+    if address is not None:
+        command += ["--server.address", address]
     log_path = workdir / "server.log"
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(
@@ -256,9 +259,17 @@ DATASETS_DIR = REPO_ROOT.parent / "shared" / "datasets"
 MR_TRAIN = DATASETS_DIR / "mr" / "train.csv"
 
 
+# The app's own menu of page links in the sidebar (pages/_nav.py NAV_KEY); Streamlit's page list is switched off.
+APP_MENU = ".st-key-app_nav"
+
+
+def app_menu(page: Page) -> Locator:
+    return page.locator(APP_MENU)
+
+
 def go_to(page: Page, title: str) -> None:
     """Clicks a page in the sidebar menu (same session; `page.goto` would start a new one) and waits for it."""
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name=re.compile(rf"(^|\s){title}$")).click()
+    app_menu(page).get_by_role("link", name=re.compile(rf"(^|\s){title}$")).click()
     heading = "Sentiment Studio" if title == "Home" else title  # the home page is titled with the app's name
     page.get_by_role("heading", name=heading, level=1).wait_for()
     wait_for_app(page)
