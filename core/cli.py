@@ -152,8 +152,12 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
     from core.data import load_dataset, load_test_dataset
     from core.experiment import split_for_run
 
-    # Everything a user can get wrong is checked before TensorFlow's slow import.
+    from core.registry import sanitize_name
+
+    # Everything a user can get wrong is checked before TensorFlow's slow import, and long before training.
     config = _config_from_args(args)
+    if args.name is not None:
+        sanitize_name(args.name)
     columns = {"text_column": args.text_column, "label_column": args.label_column}
     dataset = load_dataset(args.data, **columns)
     _progress(f"loaded {len(dataset)} rows from {args.data} ({dataset.report.encoding}); classes: {', '.join(dataset.classes)}")

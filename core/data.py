@@ -35,6 +35,7 @@ from core.errors import (
     UnknownLabelError,
 )
 from core.limits import MAX_CELL_CHARACTERS, MAX_COLUMNS, PARSE_SECONDS, Deadline
+from core.safety import INVISIBLE_CHARACTERS
 
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 MIN_ROWS = 10
@@ -62,6 +63,7 @@ _MAGIC_NUMBERS = (
     (b"\x1f\x8b", "a gzip archive"),
 )
 _BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+_INVISIBLE_TABLE = dict.fromkeys(map(ord, INVISIBLE_CHARACTERS))
 _SAVE_AS_CSV = "open it in a spreadsheet and save it as CSV UTF-8 (File > Save As > CSV UTF-8), then load that"
 
 # csv refuses fields over 131,072 characters, but one long review in a cell is legitimate data; core.limits bounds it.
@@ -85,6 +87,9 @@ class LoadReport:
     dropped_conflicting: int  # rows whose text appears with different labels
     label_merges: dict[str, list[str]]  # kept label -> variants merged into it
     dropped_unknown: int = 0  # rows of a test file left out because the model does not know their label
+    # Labels that held zero-width or text-direction characters, removed so "positive" and "positive\u200b"
+    # are one class rather than two that look the same.
+    labels_with_invisible: int = 0
 
 
 @dataclass(frozen=True)
@@ -346,6 +351,7 @@ def _load(
         dropped_duplicates=cleaned.dropped_duplicates,
         dropped_conflicting=cleaned.dropped_conflicting,
         label_merges=cleaned.label_merges,
+        labels_with_invisible=cleaned.labels_with_invisible,
     )
     dataset = Dataset(tuple(cleaned.texts), tuple(cleaned.labels), report)
     if rules.drop_unknown and rules.known_classes is not None:
@@ -886,6 +892,7 @@ class _Cleaned:
     dropped_duplicates: int
     dropped_conflicting: int
     label_merges: dict[str, list[str]]
+    labels_with_invisible: int
 
 
 def _clean(texts: list[str], raw_labels: list[str], known_classes: tuple[str, ...] | None) -> _Cleaned:
@@ -893,7 +900,8 @@ def _clean(texts: list[str], raw_labels: list[str], known_classes: tuple[str, ..
 
     Texts lose surrounding spaces, so "great film " and "great film" count as the same text.
     """
-    filled = [(text.strip(), label) for text, label in zip(texts, raw_labels) if text.strip() and label.strip()]
+    visible_labels = [strip_invisible(label) for label in raw_labels]
+    filled = [(text.strip(), label) for text, label in zip(texts, visible_labels) if text.strip() and label.strip()]
     labels, merges = _normalize_labels([label for _, label in filled], known_classes)
     pairs = list(zip((text for text, _ in filled), labels))
     unique = list(dict.fromkeys(pairs))
@@ -908,7 +916,13 @@ def _clean(texts: list[str], raw_labels: list[str], known_classes: tuple[str, ..
         dropped_duplicates=len(pairs) - len(unique),
         dropped_conflicting=len(unique) - len(kept),
         label_merges=merges,
+        labels_with_invisible=sum(1 for raw, visible in zip(raw_labels, visible_labels) if raw != visible),
     )
+
+
+def strip_invisible(text: str) -> str:
+    """`text` without zero-width characters and text-direction controls (core.safety.INVISIBLE_CHARACTERS)."""
+    return text.translate(_INVISIBLE_TABLE)
 
 
 def _normalize_labels(

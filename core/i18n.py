@@ -97,6 +97,11 @@ STRINGS: dict[str, tuple[str, str]] = {
         "{count:,} rows had a text that also appears with another label.",
         "{count:,} 行的文本同时带有不同的标签。",
     ),
+    "labels_with_invisible": (
+        "{count:,} labels held invisible characters (zero-width or text-direction marks); they were removed, so "
+        "labels that look the same are one class.",
+        "{count:,} 个标签含有不可见字符（零宽字符或文字方向控制符），已被删除，看起来相同的标签归为同一类别。",
+    ),
     "label_merges": ("Label spellings merged into one class:", "以下标签写法被合并为同一类别："),
     "kept_label": ("Class", "类别"),
     "merged_variants": ("Spellings merged into it", "合并进来的写法"),

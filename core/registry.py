@@ -32,6 +32,9 @@ METADATA_FILE = "metadata.json"
 TEMP_PREFIX = ".tmp-"  # half-written saves; a leading dot keeps them apart from sanitized model names
 STALE_TEMP_SECONDS = 60 * 60  # a save older than this cannot still be running
 MAX_NAME_LENGTH = 64
+# File systems limit a name to 255 bytes, not characters: 64 four-byte characters are already 256. Names are cut
+# to this many UTF-8 bytes, leaving room for the "-2" a repeated name gets.
+MAX_NAME_BYTES = 200
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"{port}{n}" for port in ("COM", "LPT") for n in range(1, 10))}
 _SAFE_PUNCTUATION = "-_."
 
@@ -59,7 +62,7 @@ def sanitize_name(name: str) -> str:
     text = "".join(char if _is_name_char(char) else "-" for char in text)
     text = re.sub(r"-{2,}", "-", re.sub(r"\.{2,}", ".", text))
     # Trailing dots are dropped too, because Windows silently strips them from folder names.
-    text = text.lstrip(".-")[:MAX_NAME_LENGTH].rstrip(".-")
+    text = _shortened(text.lstrip(".-"), MAX_NAME_LENGTH).rstrip(".-")
     if not text:
         raise InvalidModelNameError(
             f"The model name {name!r} has no letters or digits; type a name such as 'reviews-lstm'."
@@ -277,7 +280,16 @@ def _numbered_name(name: str, number: int) -> str:
     if number == 1:
         return name
     suffix = f"-{number}"
-    return name[: MAX_NAME_LENGTH - len(suffix)].rstrip(".-") + suffix
+    return _shortened(name, MAX_NAME_LENGTH - len(suffix), MAX_NAME_BYTES - len(suffix)).rstrip(".-") + suffix
+
+
+def _shortened(name: str, characters: int, max_bytes: int = MAX_NAME_BYTES) -> str:
+    """The first `characters` characters of `name`, fewer if they would take more than `max_bytes` in UTF-8;
+    never half a character."""
+    name = name[:characters]
+    while len(name.encode("utf-8")) > max_bytes:
+        name = name[:-1]
+    return name
 
 
 def _read_info(path: Path) -> ModelInfo:

@@ -1,4 +1,5 @@
-"""What keeps a public deployment safe: formula-safe CSV downloads and public-mode detection.
+"""What keeps a public deployment safe: formula-safe CSV downloads, user text shown as plain text, public-mode
+detection.
 
 Per-session model folders live with the rest of the model shelves in core.shelf.
 
@@ -23,6 +24,30 @@ PUBLIC_MODE_VARIABLE = "STUDIO_PUBLIC_MODE"
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 _LINE_BREAK = re.compile(r"(\r\n|\r|\n)")
+# Characters that show nothing but change what a reader sees: zero-width ones make two labels look the same, and
+# text-direction controls make "txt.exe" read "exe.txt".
+INVISIBLE_CHARACTERS = (
+    "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u061c"  # zero-width space, (non-)joiners, joiner, BOM, soft hyphen
+    "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"  # direction marks and controls
+)
+_INVISIBLE = re.compile(f"[{INVISIBLE_CHARACTERS}]")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~$:])")
+# Where Streamlit's Markdown finds a link, an icon or an entity: a word joiner (U+2060) between ":" or "&" and
+# what follows, between a word and "@", and before the dot of "www." breaks each pattern and shows nothing.
+# A colon or ampersand before a space ("file: ...") starts no pattern and is left alone.
+_LIVE_MARKUP = re.compile(r"(?<=[:&])(?=\S)|(?<=\S)(?=@)|(?i:(?<=www)(?=\\?\.))")
+WORD_JOINER = "\u2060"
+
+
+def markdown_literal(text: object) -> str:
+    """User text (a file name, a label, a typed sentence) as Markdown that shows it exactly as written.
+
+    Markdown characters are backslash-escaped; links (https://..., www...., e-mail addresses), icon and emoji
+    shortcodes (:material/warning:) and HTML entities (&lt;) are broken with an invisible word joiner, since
+    Streamlit finds them even after escaping; invisible characters are shown as their code, e.g. [U+202E].
+    """
+    visible = _INVISIBLE.sub(lambda match: f"[U+{ord(match.group()):04X}]", str(text))
+    return _LIVE_MARKUP.sub(WORD_JOINER, _MARKDOWN_SPECIAL.sub(r"\\\1", visible))
 
 
 def escape_formula(value: str) -> str:

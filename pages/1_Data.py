@@ -65,13 +65,14 @@ def columns_ui(current: Workspace) -> None:
             st.rerun()
 
 
-# Rows dropped and why, and label spellings merged into one class.
+# Rows dropped and why, invisible characters removed from labels, and label spellings merged into one class.
 def cleaning_ui(dataset: Dataset) -> None:
     report = dataset.report
     reasons = [
         t("dropped_missing", count=report.dropped_missing) if report.dropped_missing else None,
         t("dropped_duplicates", count=report.dropped_duplicates) if report.dropped_duplicates else None,
         t("dropped_conflicting", count=report.dropped_conflicting) if report.dropped_conflicting else None,
+        t("labels_with_invisible", count=report.labels_with_invisible) if report.labels_with_invisible else None,
     ]
     reasons = [reason for reason in reasons if reason]
     if reasons:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gc
 import math
-import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -18,7 +17,7 @@ import streamlit as st
 
 from core.errors import ConfigError, DataError, RegistryError, StudioError, TrainingError
 from core.experiment import models_dir
-from core.safety import public_mode
+from core.safety import markdown_literal, public_mode
 from core.shelf import cleanup_at_start
 from core.training import device_description
 from core.workspace import Workspace
@@ -31,7 +30,6 @@ POLL_SECONDS = 1.0
 # Per-batch points drawn per chart at most: the chart is rebuilt every second while training, and thousands
 # of points would cost the server and the browser time for nothing a person can see. Longer runs are thinned.
 MAX_BATCH_POINTS = 400
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~$:])")
 
 
 # --- session ----------------------------------------------------------------------------------------------------
@@ -95,8 +93,9 @@ def device() -> str:
 
 # --- plain text and messages ------------------------------------------------------------------------------------
 def plain(text: str) -> str:
-    """Escapes Markdown so user text (file names, labels, typed text) shows exactly as written."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+    """User text (file names, labels, typed text) as Markdown that shows exactly as written: no link, icon,
+    entity or hidden direction change (core.safety.markdown_literal)."""
+    return markdown_literal(text)
 
 
 # What kind of problem each core error is, in the session's language: core's own messages are English.

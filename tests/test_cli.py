@@ -70,6 +70,9 @@ def test_train_predict_evaluate_and_list_round_trip(train_csv, tmp_path, capsys)
         (["train", "{csv}", "--layer-sizes", "64 x"], "must be whole numbers"),
         (["train", "{csv}", "--preset", "bert"], "bert"),
         (["train", "{csv}", "--text-column", "body"], "body"),
+        # Checked before the data is read and long before training (the one line below would follow progress).
+        (["train", "{csv}", "--name", "CON"], "reserved by Windows"),
+        (["train", "{csv}", "--name", "../.."], "has no letters or digits"),
         (["predict", "{tmp}/no-such-model", "hello"], "no-such-model"),
         (["export", "{tmp}/no-such-model", "{tmp}/out"], "no-such-model"),
         (["export", "{tmp}/no-such-model", "{csv}"], "exists already"),

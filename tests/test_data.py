@@ -186,6 +186,15 @@ def test_trailing_delimiters_and_blank_lines_are_tolerated() -> None:
     assert dataset.report.label_column == "label"
 
 
+def test_invisible_characters_are_stripped_from_labels_and_counted() -> None:
+    rows = _reviews()
+    rows[0] = (rows[0][0], "positive\u200b")  # looks like "positive" but would be a class of its own
+    rows[1] = (rows[1][0], "\u202enegative\u2069")
+    dataset = _load(_csv_bytes(rows))
+    assert dataset.classes == ("negative", "positive")
+    assert dataset.report.labels_with_invisible == 2
+
+
 # --- refusals: each names the file and the culprit ----------------------------------------------------------------
 
 

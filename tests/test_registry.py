@@ -14,7 +14,7 @@ import pytest
 
 from core import registry as registry_module
 from core.errors import InvalidModelNameError, ModelNotFoundError, RegistryError
-from core.registry import MAX_NAME_LENGTH, ModelRegistry, load_model_folder, read_model_folder, sanitize_name
+from core.registry import MAX_NAME_BYTES, MAX_NAME_LENGTH, ModelRegistry, load_model_folder, read_model_folder, sanitize_name
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -259,6 +259,14 @@ def test_sanitize_name(raw: str, expected: str) -> None:
 def test_sanitize_truncates_long_names() -> None:
     assert sanitize_name("a" * 300) == "a" * MAX_NAME_LENGTH
     assert sanitize_name("a" * 63 + "/b") == "a" * 63
+
+
+def test_names_of_four_byte_letters_are_cut_to_fit_a_file_name(registry: ModelRegistry, tiny_model) -> None:
+    wide = "\U00020000" * MAX_NAME_LENGTH  # a CJK letter taking 4 bytes: 256 bytes, over the 255 a file name may use
+    name = sanitize_name(wide)
+    assert len(name.encode("utf-8")) <= MAX_NAME_BYTES and name == "\U00020000" * (MAX_NAME_BYTES // 4)
+    assert _save(registry, tiny_model, wide).name == name
+    assert _save(registry, tiny_model, wide).name == name[:-1] + "-2"  # the suffix fits in the same bytes
 
 
 @pytest.mark.parametrize("raw", ["", "   ", "..", "../..", "///", "CON", "con", "Nul", "com1", "LPT9", "aux.txt"])

@@ -10,7 +10,15 @@ import pandas as pd
 import pytest
 
 from core.errors import ConfigError
-from core.safety import FORMULA_CHARACTERS, PUBLIC_MODE_VARIABLE, escape_formula, public_mode, to_safe_csv
+from core.safety import (
+    FORMULA_CHARACTERS,
+    PUBLIC_MODE_VARIABLE,
+    WORD_JOINER,
+    escape_formula,
+    markdown_literal,
+    public_mode,
+    to_safe_csv,
+)
 
 
 @pytest.mark.parametrize(
@@ -40,6 +48,33 @@ def test_safe_csv_quotes_line_breaks_and_escapes_every_line_of_a_cell(cell: str)
     # Even a reader that splits on every CR or LF finds no line starting a formula.
     lines = re.split(r"\r\n|\r|\n", download)
     assert not any(line.lstrip(' "').startswith(FORMULA_CHARACTERS) for line in lines if line)
+
+
+@pytest.mark.parametrize(("text", "broken"), [
+    ("see https://evil.example/x", "https\\:" + WORD_JOINER + "//"),
+    ("www.evil.example", "www" + WORD_JOINER + "\\."),
+    ("WWW.evil.example", "WWW" + WORD_JOINER + "\\."),
+    ("mail me@evil.example", "me" + WORD_JOINER + "@"),
+    (":material/warning: :streamlit:", "\\:" + WORD_JOINER + "material"),
+    (":red[alarm]", "\\:" + WORD_JOINER + "red"),
+    ("&lt;b&gt;", "&" + WORD_JOINER + "lt;"),
+])  # fmt: skip
+def test_markdown_literal_breaks_links_icons_and_entities(text: str, broken: str) -> None:
+    shown = markdown_literal(text)
+    assert broken in shown
+    assert shown.replace("\\", "").replace(WORD_JOINER, "") == text  # what the reader sees is what was written
+
+
+@pytest.mark.parametrize("control", ["\u202e", "\u202a", "\u2066", "\u2069", "\u200e", "\u200f", "\u200b", "\u200d",
+                                     "\ufeff", WORD_JOINER])
+def test_markdown_literal_shows_invisible_characters_as_their_code(control: str) -> None:
+    shown = markdown_literal(f"txt{control}exe.csv").replace("\\", "")
+    assert control not in shown and f"txt[U+{ord(control):04X}]exe.csv" == shown
+
+
+def test_markdown_literal_leaves_everyday_text_readable() -> None:
+    assert markdown_literal("has the label 'x': add rows & more") == "has the label 'x'\\: add rows & more"
+    assert markdown_literal("好评 *很好*") == "好评 \\*很好\\*"
 
 
 @pytest.mark.parametrize(("setting", "expected"), [("1", True), ("true", True), ("TRUE", True), ("0", False),

@@ -66,8 +66,9 @@ def tiny_settings(at: AppTest, epochs: int = 2) -> AppTest:
 
 
 def unescaped(text: str) -> str:
-    """Markdown text as the user reads it (pages escape user text with backslashes)."""
-    return text.replace("\\", "")
+    """Markdown text as the user reads it (pages escape user text with backslashes, and break links and icons
+    with invisible word joiners)."""
+    return text.replace("\\", "").replace("\u2060", "")
 
 
 def errors(at: AppTest) -> list[str]:

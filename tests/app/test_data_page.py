@@ -48,6 +48,14 @@ def test_good_upload_shows_encoding_columns_and_counts(data_page: AppTest) -> No
     assert [box.value for box in data_page.selectbox][-2:] == ["review", "sentiment"]
 
 
+def test_invisible_characters_in_labels_are_removed_and_reported(data_page: AppTest) -> None:
+    rows = labelled_rows(30)
+    rows[0] = (rows[0][0], rows[0][1] + "\u200b")  # the same label to the eye, another class to the computer
+    upload(data_page, "hidden.csv", csv_bytes(rows))
+    assert metrics(data_page)["Classes"] == "2"
+    assert "1 labels held invisible characters" in data_page.info[0].value
+
+
 def test_tokens_show_chinese_characters(data_page: AppTest) -> None:
     upload(data_page, "zh.csv", csv_bytes([("手机很好用", "positive"), ("质量太差", "negative")] * 3
                                           + labelled_rows(10)))
