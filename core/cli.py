@@ -1,4 +1,4 @@
-"""Command-line interface: train, predict, evaluate and list models without the browser.
+"""Command-line interface: train, predict, evaluate and list models without the browser, and check the setup.
 
 Progress goes to stderr; with --json the last line of stdout is one JSON object. Bad input ends with exit
 code 2 and one line on stderr, never a traceback.
@@ -78,7 +78,11 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("destination", type=Path, help="a new folder, or a file name ending in .zip")
     export.set_defaults(command=_export)
 
-    for command in (train, predict, evaluate, listing, export):
+    doctor = commands.add_parser("doctor", help="show the Python, TensorFlow, GPU and model-folder setup training gets")
+    doctor.add_argument("--models-dir", type=Path)
+    doctor.set_defaults(command=_doctor)
+
+    for command in (train, predict, evaluate, listing, export, doctor):
         command.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     return parser
 
@@ -270,6 +274,16 @@ def _export(args: argparse.Namespace) -> dict[str, Any]:
         export_saved_model(predictor, args.destination)
     _progress(f"wrote {args.destination}: load it with tf.saved_model.load and call .serve(texts)")
     return {"destination": str(args.destination), "classes": list(predictor.classes)}
+
+
+def _doctor(args: argparse.Namespace) -> dict[str, Any]:
+    _import_tensorflow_quietly()
+    from core.doctor import diagnose
+
+    diagnosis = diagnose(args.models_dir)
+    for line in diagnosis.lines():
+        print(line)
+    return diagnosis.as_dict()
 
 
 def _progress(message: str) -> None:

@@ -24,6 +24,18 @@ STRINGS: dict[str, tuple[str, str]] = {
     "sidebar_active": ("Active model: **{name}**", "当前模型：**{name}**"),
     "sidebar_no_model": ("No model active yet.", "尚未选择模型。"),
     "device": ("Training runs on {device}.", "训练设备：{device}。"),
+    "home_machine": (
+        "Training runs on {device} · Python {python} · TensorFlow {tensorflow} ({cuda}) · Keras {keras} · "
+        "precision {policy} · models folder {folder} ({access})",
+        "训练设备：{device} · Python {python} · TensorFlow {tensorflow}（{cuda}）· Keras {keras} · "
+        "精度 {policy} · 模型文件夹 {folder}（{access}）",
+    ),
+    "machine_cuda": ("CUDA {version}", "CUDA {version}"),
+    "machine_no_cuda": ("built without CUDA", "不含 CUDA 的版本"),
+    "machine_growth_on": ("memory growth on", "显存按需增长"),
+    "machine_growth_off": ("memory growth off", "显存未按需增长"),
+    "machine_writable": ("writable", "可写"),
+    "machine_read_only": ("not writable: models cannot be saved", "不可写：无法保存模型"),
     "go_data": ("Load data", "加载数据"),
     "go_train": ("Train a model", "训练模型"),
     "go_evaluate": ("See the evaluation", "查看评估"),

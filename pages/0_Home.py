@@ -1,4 +1,4 @@
-"""Home: what the app does, the four steps, the device in use, and a one-click start with the sample."""
+"""Home: what the app does, the four steps, a one-click start with the sample, and the machine in one line."""
 
 from __future__ import annotations
 
@@ -34,13 +34,26 @@ def try_sample_ui(current: Workspace) -> None:
     st.caption(t("try_sample_help"))
 
 
-# Where this session stands: data, model and the device training runs on.
+# Where this session stands: data and model.
 def status_ui(current: Workspace) -> None:
     if current.dataset is not None:
         st.caption(t("home_data_loaded", source=_ui.plain(current.dataset.report.source), rows=len(current.dataset)))
     if current.active is not None:
         st.caption(t("sidebar_active", name=_ui.plain(current.active.name)))
-    st.caption(t("device", device=_ui.device()))
+
+
+# This machine in one line, as `python -m core doctor` reports it: device, versions, CUDA, precision, folder.
+def machine_ui() -> None:
+    facts = _ui.diagnosis()
+    device = _ui.device()
+    if facts.gpus:
+        growing = all(gpu.memory_growth for gpu in facts.gpus)
+        device += ", " + t("machine_growth_on" if growing else "machine_growth_off")
+    cuda = t("machine_cuda", version=facts.cuda_version) if facts.built_with_cuda else t("machine_no_cuda")
+    access = t("machine_writable" if facts.models_dir_writable else "machine_read_only")
+    st.caption(t("home_machine", device=_ui.plain(device), python=facts.python, tensorflow=facts.tensorflow,
+                 cuda=_ui.plain(cuda), keras=facts.keras, policy=_ui.plain(facts.precision_policy),
+                 folder=_ui.plain(facts.models_dir), access=access))
 
 
 current = _ui.workspace()
@@ -48,3 +61,4 @@ intro_ui()
 steps_ui()
 try_sample_ui(current)
 status_ui(current)
+machine_ui()

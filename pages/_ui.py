@@ -9,12 +9,14 @@ from __future__ import annotations
 import gc
 import math
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
+from core.doctor import Diagnosis, diagnose
 from core.errors import ConfigError, DataError, RegistryError, StudioError, TrainingError
 from core.experiment import models_dir
 from core.safety import markdown_literal, public_mode
@@ -89,6 +91,17 @@ def _remove_stale_sessions(models_root: str, public: bool) -> int:
 def device() -> str:
     """Where training runs ("CPU (2 cores)", "1 GPU: ..."); asked once per server."""
     return device_description()
+
+
+def diagnosis() -> Diagnosis:
+    """Versions, CUDA, GPUs, precision and the model folder (what `python -m core doctor` prints)."""
+    return _diagnosis(str(models_dir()))
+
+
+@st.cache_resource(show_spinner=False)
+def _diagnosis(models_root: str) -> Diagnosis:
+    """Looked at once per server and model folder."""
+    return diagnose(Path(models_root))
 
 
 # --- plain text and messages ------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.doctor import diagnose
 from core.safety import PUBLIC_MODE_VARIABLE
 from tests.app.conftest import APP, RUN_TIMEOUT, click, open_page, unescaped
 
@@ -33,6 +34,15 @@ def test_home_explains_the_steps_and_the_device(app: AppTest) -> None:
     links = [link.label for link in app.main.get("page_link")]
     assert links == ["1. Data", "2. Train", "3. Evaluate", "4. Predict"]
     assert any("Training runs on CPU" in caption.value or "GPU" in caption.value for caption in app.caption)
+
+
+def test_home_shows_the_doctor_facts_in_one_line(app: AppTest, models_dir: Path) -> None:
+    facts = diagnose(models_dir)
+    line = next(unescaped(caption.value) for caption in app.caption if "Keras" in caption.value)
+    for fact in (f"Python {facts.python}", f"TensorFlow {facts.tensorflow}", f"Keras {facts.keras}",
+                 f"precision {facts.precision_policy}", f"models folder {models_dir} (writable)"):
+        assert fact in line
+    assert ("built without CUDA" in line) != facts.built_with_cuda
 
 
 def test_try_the_sample_loads_data_and_opens_train(app: AppTest) -> None:
