@@ -27,6 +27,7 @@ EXIT_BAD_INPUT = 2
 FLAG_ALIASES = {"layer_sizes": ("--layers",)}
 # What each kind of setting flag takes, as shown in --help.
 METAVARS = {"int": "N", "float": "NUMBER", "sizes": "SIZES", "text": "NAME"}
+EXPORT_FORMATS = ("savedmodel", "tflite")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -60,12 +61,12 @@ def _parser() -> argparse.ArgumentParser:
     train.set_defaults(command=_train)
 
     predict = commands.add_parser("predict", help="predict the sentiment of texts with a saved model")
-    predict.add_argument("model_dir", type=Path)
+    predict.add_argument("model_dir", type=Path, help="a saved model's folder, or a TensorFlow Lite export folder")
     predict.add_argument("texts", nargs="+", metavar="TEXT")
     predict.set_defaults(command=_predict)
 
     evaluate = commands.add_parser("evaluate", help="score a saved model on a labeled CSV")
-    evaluate.add_argument("model_dir", type=Path)
+    evaluate.add_argument("model_dir", type=Path, help="a saved model's folder, or a TensorFlow Lite export folder")
     evaluate.add_argument("test_file")
     evaluate.set_defaults(command=_evaluate)
 
@@ -73,9 +74,15 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--models-dir", type=Path)
     listing.set_defaults(command=_list)
 
-    export = commands.add_parser("export", help="write a saved model as a TensorFlow SavedModel (folder or .zip)")
+    export = commands.add_parser("export", help="write a saved model as a TensorFlow SavedModel or a TensorFlow Lite "
+                                                "folder (folder or .zip)")
     export.add_argument("model_dir", type=Path)
     export.add_argument("destination", type=Path, help="a new folder, or a file name ending in .zip")
+    export.add_argument("--format", choices=EXPORT_FORMATS, default="savedmodel",
+                        help="savedmodel: texts in, for TensorFlow; tflite: model.tflite with a numpy preprocessor, "
+                             "for ai-edge-litert without TensorFlow")
+    export.add_argument("--quantize", choices=("none", "int8"), default="none",
+                        help="tflite only: int8 stores the weights as 8-bit integers, about 4 times smaller")
     export.set_defaults(command=_export)
 
     doctor = commands.add_parser("doctor", help="show the Python, TensorFlow, GPU and model-folder setup training gets")
@@ -208,10 +215,7 @@ def _follow(job: Any) -> None:
 
 
 def _predict(args: argparse.Namespace) -> dict[str, Any]:
-    _import_tensorflow_quietly()
-    from core.predict import Predictor
-
-    predictor = Predictor.load(args.model_dir)
+    predictor = _load_scorer(args.model_dir)
     started = time.perf_counter()
     predictions = predictor.predict(args.texts)
     seconds = time.perf_counter() - started
@@ -230,10 +234,7 @@ def _evaluate(args: argparse.Namespace) -> dict[str, Any]:
     from core.data import load_test_dataset
     from core.evaluate import evaluate
 
-    _import_tensorflow_quietly()
-    from core.predict import Predictor
-
-    predictor = Predictor.load(args.model_dir)
+    predictor = _load_scorer(args.model_dir)
     evaluation = evaluate(predictor, load_test_dataset(args.test_file, classes=predictor.classes))
     print(f"accuracy {evaluation.accuracy:.4f}  macro-F1 {evaluation.macro_f1:.4f}")
     for metrics in evaluation.per_class:
@@ -241,6 +242,23 @@ def _evaluate(args: argparse.Namespace) -> dict[str, Any]:
     result = evaluation.to_dict()
     result["misclassified"] = result["misclassified"][:20]
     return result
+
+
+def _load_scorer(folder: Path) -> Any:
+    """A saved model's Predictor, or for a TensorFlow Lite export folder its LiteModel, which scores through the
+    interpreter and the folder's own numpy preprocessor: the same held-out check runs on either form.
+
+    Raises:
+        ModelNotFoundError, RegistryError: the folder holds neither, or what it holds cannot be loaded.
+    """
+    from core import litert_preprocess
+
+    if (folder / litert_preprocess.PREPROCESSING_FILE).is_file():
+        return litert_preprocess.LiteModel(folder)
+    _import_tensorflow_quietly()
+    from core.predict import Predictor
+
+    return Predictor.load(folder)
 
 
 def _list(args: argparse.Namespace) -> dict[str, Any]:
@@ -259,21 +277,37 @@ def _list(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _export(args: argparse.Namespace) -> dict[str, Any]:
-    from core.errors import RegistryError
+    from core.errors import ExportError
 
     if args.destination.exists():
-        raise RegistryError(f"{args.destination} exists already: choose a new name for the export.")
+        raise ExportError(f"{args.destination} exists already: choose a new name for the export.")
+    if args.quantize != "none" and args.format != "tflite":
+        raise ExportError(f"--quantize {args.quantize} needs --format tflite: a SavedModel keeps float weights.")
     _import_tensorflow_quietly()
-    from core.export import export_saved_model, saved_model_zip
+    from core.export import zipped_folder
+
+    write, usage = _export_writer(args)
+    if args.destination.suffix.lower() == ".zip":
+        args.destination.write_bytes(zipped_folder(write, args.model_dir.name))
+    else:
+        write(args.destination)
+    _progress(f"wrote {args.destination}: {usage}")
+    return {"destination": str(args.destination), "format": args.format, "quantize": args.quantize}
+
+
+def _export_writer(args: argparse.Namespace) -> tuple[Any, str]:
+    """What writes the export folder asked for, and how to use it, in one line."""
+    if args.format == "tflite":
+        from core.litert import write_export
+
+        return (lambda folder: write_export(args.model_dir, folder, args.quantize),
+                "see its README.md; python example.py \"a text\" runs it with numpy and ai-edge-litert")
+    from core.export import export_saved_model
     from core.predict import Predictor
 
     predictor = Predictor.load(args.model_dir)
-    if args.destination.suffix.lower() == ".zip":
-        args.destination.write_bytes(saved_model_zip(predictor, args.model_dir.name))
-    else:
-        export_saved_model(predictor, args.destination)
-    _progress(f"wrote {args.destination}: load it with tf.saved_model.load and call .serve(texts)")
-    return {"destination": str(args.destination), "classes": list(predictor.classes)}
+    return (lambda folder: export_saved_model(predictor, folder),
+            "load it with tf.saved_model.load and call .serve(texts)")
 
 
 def _doctor(args: argparse.Namespace) -> dict[str, Any]:

@@ -65,3 +65,7 @@ class InvalidModelNameError(RegistryError, ValueError):
 
 class TrainingError(StudioError, RuntimeError):
     """Training failed (NaN loss, out of memory, a callback error); the message says what to try."""
+
+
+class ExportError(StudioError):
+    """A model cannot be exported in the format asked for; the message says why and what to do instead."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import keras
@@ -52,8 +53,14 @@ def saved_model_zip(predictor: Predictor, folder_name: str) -> bytes:
     Raises:
         RegistryError: the SavedModel cannot be written.
     """
+    return zipped_folder(lambda folder: export_saved_model(predictor, folder), folder_name)
+
+
+def zipped_folder(write: Callable[[Path], Path], folder_name: str) -> bytes:
+    """What `write` puts in a new folder called `folder_name`, zipped with that folder at the top: every export
+    format is downloaded this way."""
     with tempfile.TemporaryDirectory() as temp:
-        folder = export_saved_model(predictor, Path(temp) / folder_name)
+        folder = write(Path(temp) / folder_name)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for path in sorted(folder.rglob("*")):

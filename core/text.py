@@ -19,6 +19,10 @@ import tensorflow as tf
 _CJK = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}"
 # "!", "?" and emoji carry sentiment, so they stay as tokens of their own; other punctuation goes.
 _KEPT_SYMBOLS = r"!?\p{So}"
+# The two per-character rules of `standardize`, named so core/litert.py can tabulate them for the exported
+# numpy preprocessor: characters that become tokens of their own, and characters that become a space.
+ISOLATED_CHARACTER = rf"[{_CJK}{_KEPT_SYMBOLS}]"
+DROPPED_CHARACTER = rf"[^\p{{L}}\p{{N}}\p{{M}}\s{_KEPT_SYMBOLS}']"
 
 
 @keras.saving.register_keras_serializable(package="sentiment_studio")
@@ -30,8 +34,8 @@ def standardize(text: tf.Tensor) -> tf.Tensor:
     text = tf.strings.lower(text)
     # IMDB-style reviews carry `<br />` tags that the default standardizer would turn into "br" tokens.
     text = tf.strings.regex_replace(text, r"<[^>]*>", " ")
-    text = tf.strings.regex_replace(text, rf"([{_CJK}{_KEPT_SYMBOLS}])", r" \1 ")
-    text = tf.strings.regex_replace(text, rf"[^\p{{L}}\p{{N}}\p{{M}}\s{_KEPT_SYMBOLS}']", " ")
+    text = tf.strings.regex_replace(text, f"({ISOLATED_CHARACTER})", r" \1 ")
+    text = tf.strings.regex_replace(text, DROPPED_CHARACTER, " ")
     # Apostrophes only count inside words ("don't"), not as quotes around them.
     return tf.strings.regex_replace(text, r"(^|\s)'+|'+(\s|$)", " ")
 

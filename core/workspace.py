@@ -31,6 +31,7 @@ from core.errors import (
 from core.evaluate import Evaluation, evaluate
 from core.experiment import EvaluationResult, finish_run, held_out, models_dir, saved_evaluation, split_for_run
 from core.export import saved_model_zip
+from core.litert import tflite_zip
 from core.predict import Prediction, Predictor
 from core.registry import ModelInfo, ModelRegistry, sanitize_name
 from core.safety import public_mode
@@ -299,6 +300,17 @@ class Workspace:
         if active is not None and active.name == name:
             return saved_model_zip(active.predictor, name)
         return saved_model_zip(self.shelf.load_predictor(name, "exported"), name)
+
+    def tflite_zip(self, name: str, quantize: str = "none") -> bytes:
+        """The saved model as a zipped TensorFlow Lite folder (core.litert), "int8" quantized or not; converted in
+        a subprocess, so the converter's leaked memory does not stay with the app.
+
+        Raises:
+            ModelNotFoundError: no model has that name.
+            RegistryError: the model is broken.
+            ExportError: the model cannot be converted (the message says why and what to do instead).
+        """
+        return tflite_zip(self.shelf.usable(name, "exported").path, name, quantize)
 
     # --- prediction and evaluation -------------------------------------------------------------------------------
     def predict(self, texts: Sequence[str]) -> list[Prediction]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import StudioError
+from core.litert import QUANTIZATIONS
 from core.registry import MODEL_FILE, ModelInfo
 from core.workspace import Workspace
 from pages import _tables, _ui
@@ -56,7 +57,8 @@ def load_ui(current: Workspace, info: ModelInfo) -> None:
         _ui.show_error(t("model_broken", name=info.name, reason=info.broken))
 
 
-# Download the model.keras file (for Keras with this app's code), or a SavedModel (for TensorFlow alone).
+# Download the model.keras file (for Keras with this app's code), a SavedModel (for TensorFlow alone), or a
+# TensorFlow Lite folder (for ai-edge-litert and numpy, without TensorFlow).
 def download_ui(current: Workspace, info: ModelInfo) -> None:
     if info.broken:
         return
@@ -66,6 +68,12 @@ def download_ui(current: Workspace, info: ModelInfo) -> None:
     st.download_button(t("download_saved_model"), data=lambda: current.saved_model_zip(info.name),
                        file_name=f"{info.name}-savedmodel.zip", mime="application/zip", icon=":material/download:",
                        on_click="ignore", help=t("download_saved_model_help"))
+    quantize = st.radio(t("tflite_quantize"), QUANTIZATIONS, format_func=lambda option: t(f"tflite_quantize_{option}"),
+                        horizontal=True, key=f"tflite_quantize_{info.name}")
+    suffix = "" if quantize == "none" else f"-{quantize}"
+    st.download_button(t("download_tflite"), data=lambda: current.tflite_zip(info.name, quantize),
+                       file_name=f"{info.name}-tflite{suffix}.zip", mime="application/zip", icon=":material/download:",
+                       on_click="ignore", help=t("download_tflite_help"))
 
 
 # Give the model another name (a form, so Enter or the button submits what was typed).

@@ -19,6 +19,7 @@ from core.config import TrainConfig
 from core.errors import (
     ColumnError,
     DataError,
+    ExportError,
     ModelNotFoundError,
     NotTextError,
     RegistryError,
@@ -183,6 +184,21 @@ def test_a_saved_model_exports_as_a_zipped_savedmodel(trained_models: Path, tmp_
     assert f"{TINY_MODEL}/saved_model.pb" in names
     with pytest.raises(RegistryError, match="'half-saved' cannot be exported: metadata.json is missing"):
         workspace.saved_model_zip("half-saved")
+
+
+def test_a_saved_model_downloads_as_a_zipped_tflite_folder_converted_in_a_subprocess(
+        trained_models: Path, monkeypatch) -> None:
+    import core.litert
+
+    def not_here(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the conversion must run in a subprocess, not in the app's process")
+
+    monkeypatch.setattr(core.litert, "write_export", not_here)
+    workspace = Workspace(models_root=trained_models)
+    names = zipfile.ZipFile(io.BytesIO(workspace.tflite_zip(TINY_MODEL, "int8"))).namelist()
+    assert {f"{TINY_MODEL}/model.tflite", f"{TINY_MODEL}/litert_preprocess.py", f"{TINY_MODEL}/example.py"} <= set(names)
+    with pytest.raises(ExportError, match="Unknown quantization 'int4'"):
+        workspace.tflite_zip(TINY_MODEL, "int4")
 
 
 def test_a_file_is_predicted_with_the_active_models_classes(trained_models: Path) -> None:

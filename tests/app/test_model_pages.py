@@ -28,7 +28,8 @@ def test_models_page_lists_the_saved_model(app: AppTest, saved_model: str) -> No
     assert row["data"] == f"{metadata['data']['source']} · {metadata['data']['fingerprint'][:8]}"
     assert row["evaluated_on"] == metadata["evaluated_on"] and row["epochs"] == metadata["epochs_run"]
     assert [button.proto.label for button in app.get("download_button")] == [
-        "Download model.keras", "Download SavedModel (.zip)"]
+        "Download model.keras", "Download SavedModel (.zip)", "Download TensorFlow Lite (.zip)"]
+    assert app.radio(key=f"tflite_quantize_{saved_model}").options == ["float32", "int8 (about 4× smaller)"]
     details = app.expander[-1]
     assert unescaped(details.label) == f"Details of {saved_model}"
     assert [json.loads(element.value) for element in details.json] == [metadata[key] for key in ("config", "data", "versions")]
