@@ -21,6 +21,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from core.config import PRESETS, SETTINGS, Setting, TrainConfig, preset  # noqa: E402
 from core.errors import StudioError  # noqa: E402
 from core.i18n import t  # noqa: E402
+from core.suspects import DEFAULT_FOLDS, MAX_FOLDS, MIN_FOLDS  # noqa: E402
 
 EXIT_BAD_INPUT = 2
 # Older spellings of setting flags, still accepted.
@@ -89,7 +90,16 @@ def _parser() -> argparse.ArgumentParser:
     doctor.add_argument("--models-dir", type=Path)
     doctor.set_defaults(command=_doctor)
 
-    for command in (train, predict, evaluate, listing, export, doctor):
+    suspects = commands.add_parser("suspects", help="find rows whose label looks wrong (k-fold, confident learning)")
+    suspects.add_argument("data", help="labeled CSV (text and label columns)")
+    suspects.add_argument("--folds", type=int, default=DEFAULT_FOLDS,
+                          help=f"models trained, each without one part of the data ({MIN_FOLDS} to {MAX_FOLDS})")
+    suspects.add_argument("--text-column")
+    suspects.add_argument("--label-column")
+    suspects.add_argument("--seed", type=int, default=TrainConfig().seed, help="decides the folds and training")
+    suspects.set_defaults(command=_suspects)
+
+    for command in (train, predict, evaluate, listing, export, doctor, suspects):
         command.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     return parser
 
@@ -318,6 +328,26 @@ def _doctor(args: argparse.Namespace) -> dict[str, Any]:
     for line in diagnosis.lines():
         print(line)
     return diagnosis.as_dict()
+
+
+def _suspects(args: argparse.Namespace) -> dict[str, Any]:
+    """Lists the likely mislabelled rows, likeliest first: file row (0-based, header excluded), label, suggestion."""
+    from core.data import load_dataset
+    from core.suspects import fold_assignment
+
+    dataset = load_dataset(args.data, text_column=args.text_column, label_column=args.label_column)
+    config = preset("default").replace(seed=args.seed)
+    fold_assignment(dataset, args.folds, config.seed)  # bad --folds fails before TensorFlow's slow import
+    _progress(f"loaded {len(dataset)} rows from {args.data}; training {args.folds} models, each without one fold")
+    _import_tensorflow_quietly()
+    from core.suspects import find_suspects
+
+    suspects = find_suspects(dataset, args.folds, config,
+                             on_fold=lambda done, folds: _progress(f"fold {done}/{folds} scored"))
+    for suspect in suspects:
+        print(f"{suspect.row}\t{suspect.label} -> {suspect.suggested}\t{suspect.confidence:.3f}\t{suspect.text}")
+    _progress(f"{len(suspects)} of {len(dataset)} rows look mislabelled")
+    return {"suspects": [suspect.to_dict() for suspect in suspects], "rows": len(dataset), "folds": args.folds}
 
 
 def _progress(message: str) -> None:

@@ -13,7 +13,7 @@ import math
 import os
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import BinaryIO
@@ -99,12 +99,16 @@ class Dataset:
     texts: tuple[str, ...]
     labels: tuple[str, ...]
     report: LoadReport | None = None
+    # The 0-based data row (header excluded, blank lines skipped as pandas does) each row came from in its file,
+    # so a row can be pointed at after duplicates were dropped; None for data built in code. Not part of
+    # equality: the same texts and labels are the same data wherever they stood.
+    file_rows: tuple[int, ...] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         """Accepts any sequences but stores tuples, so equal data compares and hashes the same.
 
         Raises:
-            ValueError: texts and labels differ in length.
+            ValueError: texts and labels (or file rows) differ in length.
         """
         object.__setattr__(self, "texts", tuple(self.texts))
         object.__setattr__(self, "labels", tuple(self.labels))
@@ -112,6 +116,15 @@ class Dataset:
             raise ValueError(
                 f"Dataset needs one label per text, got {len(self.texts)} texts and {len(self.labels)} labels."
             )
+        if self.file_rows is not None:
+            object.__setattr__(self, "file_rows", tuple(int(row) for row in self.file_rows))
+            if len(self.file_rows) != len(self.texts):
+                raise ValueError(f"Dataset needs one file row per text, got {len(self.file_rows)} for "
+                                 f"{len(self.texts)} texts.")
+
+    def file_row(self, position: int) -> int:
+        """The data row in the file that row `position` came from; the position itself for data built in code."""
+        return self.file_rows[position] if self.file_rows is not None else position
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -135,10 +148,11 @@ class Dataset:
         return digest.hexdigest()
 
     def subset(self, indices: Sequence[int] | np.ndarray) -> Dataset:
-        """The rows at `indices`, in that order, keeping the load report of the whole file."""
+        """The rows at `indices`, in that order, keeping the load report of the whole file and their file rows."""
         positions = [int(index) for index in indices]
         return Dataset(
-            tuple(self.texts[i] for i in positions), tuple(self.labels[i] for i in positions), self.report
+            tuple(self.texts[i] for i in positions), tuple(self.labels[i] for i in positions), self.report,
+            None if self.file_rows is None else tuple(self.file_rows[i] for i in positions),
         )
 
 
@@ -353,7 +367,7 @@ def _load(
         label_merges=cleaned.label_merges,
         labels_with_invisible=cleaned.labels_with_invisible,
     )
-    dataset = Dataset(tuple(cleaned.texts), tuple(cleaned.labels), report)
+    dataset = Dataset(tuple(cleaned.texts), tuple(cleaned.labels), report, tuple(cleaned.rows))
     if rules.drop_unknown and rules.known_classes is not None:
         dataset = _without_unknown(dataset, rules.known_classes)
     _check_dataset(dataset, rules)
@@ -364,8 +378,7 @@ def _without_unknown(dataset: Dataset, known_classes: tuple[str, ...]) -> Datase
     """The rows whose label is among `known_classes`; the report counts the others as dropped."""
     keep = [row for row, label in enumerate(dataset.labels) if label in known_classes]
     left_out = len(dataset) - len(keep)
-    report = replace(dataset.report, rows_kept=len(keep), dropped_unknown=left_out)
-    return Dataset(tuple(dataset.texts[row] for row in keep), tuple(dataset.labels[row] for row in keep), report)
+    return replace(dataset.subset(keep), report=replace(dataset.report, rows_kept=len(keep), dropped_unknown=left_out))
 
 
 # --- reading bytes ------------------------------------------------------------------------------------------------
@@ -888,6 +901,7 @@ def _plural(count: int, noun: str) -> str:
 class _Cleaned:
     texts: list[str]
     labels: list[str]
+    rows: list[int]  # each kept row's index among the table's data rows
     dropped_missing: int
     dropped_duplicates: int
     dropped_conflicting: int
@@ -901,9 +915,12 @@ def _clean(texts: list[str], raw_labels: list[str], known_classes: tuple[str, ..
     Texts lose surrounding spaces, so "great film " and "great film" count as the same text.
     """
     visible_labels = [strip_invisible(label) for label in raw_labels]
-    filled = [(text.strip(), label) for text, label in zip(texts, visible_labels) if text.strip() and label.strip()]
-    labels, merges = _normalize_labels([label for _, label in filled], known_classes)
-    pairs = list(zip((text for text, _ in filled), labels))
+    filled = [(row, text.strip(), label) for row, (text, label) in enumerate(zip(texts, visible_labels))
+              if text.strip() and label.strip()]
+    labels, merges = _normalize_labels([label for _, _, label in filled], known_classes)
+    pairs = list(zip((text for _, text, _ in filled), labels))
+    # The first row of each (text, label) pair is the one kept, and the one its file row points at.
+    first_row = dict(reversed(list(zip(pairs, (row for row, _, _ in filled)))))
     unique = list(dict.fromkeys(pairs))
     labels_by_text: dict[str, set[str]] = defaultdict(set)
     for text, label in unique:
@@ -912,6 +929,7 @@ def _clean(texts: list[str], raw_labels: list[str], known_classes: tuple[str, ..
     return _Cleaned(
         texts=[text for text, _ in kept],
         labels=[label for _, label in kept],
+        rows=[first_row[pair] for pair in kept],
         dropped_missing=len(texts) - len(filled),
         dropped_duplicates=len(pairs) - len(unique),
         dropped_conflicting=len(unique) - len(kept),

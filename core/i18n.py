@@ -143,6 +143,36 @@ STRINGS: dict[str, tuple[str, str]] = {
     "test_upload_label": ("Test file (CSV, TSV or TXT)", "测试文件（CSV、TSV 或 TXT）"),
     "test_file_loaded": ("Test file {source}: {rows:,} rows.", "测试文件 {source}：{rows:,} 行。"),
     "test_file_remove": ("Use a random test split instead", "改用随机测试集"),
+    # --- suspect labels (data page) ---
+    "suspects_title": ("Suspect labels", "可疑标签"),
+    "suspects_help": (
+        "Trains one quick model per fold, each without that fold, and lists the rows whose label the model that "
+        "never saw them confidently disagrees with (confident learning). Likeliest mistakes first.",
+        "按折数训练若干个快速模型，每个模型都不看其中一折，然后列出那些没见过它们的模型有把握地不同意其标签的行"
+        "（置信学习）。最可能标错的排在最前。",
+    ),
+    "suspects_folds": ("Folds", "折数"),
+    "suspects_find": ("Find suspect labels", "查找可疑标签"),
+    "suspects_running": ("Scoring: fold {done} of {folds} done", "评分中：已完成第 {done}/{folds} 折"),
+    "suspects_none": (
+        "No row looks mislabelled: every model agreed with the labels it had not seen.",
+        "没有发现可疑标签：每个模型都认同它没见过的行的标签。",
+    ),
+    "suspects_found": ("{count:,} of {rows:,} rows look mislabelled.", "{rows:,} 行中有 {count:,} 行看起来标错了。"),
+    "suspects_row": ("Row in file", "文件中的行"),
+    "suspects_suggested": ("Suggested", "建议标签"),
+    "suspects_download": ("Download the list (CSV)", "下载列表（CSV）"),
+    "suspects_choose": ("Rows to fix", "要修正的行"),
+    "suspects_choose_help": (
+        "Row numbers count data rows from 0, without the header, as in the downloaded list.",
+        "行号从 0 开始计数数据行，不含表头，与下载的列表一致。",
+    ),
+    "suspects_drop": ("Drop them and retrain", "删除这些行并重新训练"),
+    "suspects_relabel": ("Relabel them as suggested and retrain", "按建议改标签并重新训练"),
+    "suspects_retrain_help": (
+        "Changes the loaded data only (not your file) and trains with the last run's settings.",
+        "只修改已加载的数据（不改你的文件），并用上次训练的设置重新训练。",
+    ),
     "next_train": ("Next: train a model", "下一步：训练模型"),
     # --- train ---
     "train_title": ("Train", "训练"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
@@ -19,7 +19,7 @@ from typing import BinaryIO, NamedTuple
 import numpy as np
 
 from core import training
-from core.config import TrainConfig
+from core.config import TrainConfig, preset
 from core.data import Dataset, Split, TextTable, load_dataset, load_test_dataset, load_text_table
 from core.errors import (
     ColumnError,
@@ -37,6 +37,7 @@ from core.registry import ModelInfo, ModelRegistry, sanitize_name
 from core.safety import public_mode
 from core.samples import DEFAULT_SAMPLE, load_sample
 from core.shelf import ModelShelf
+from core.suspects import DEFAULT_FOLDS, Suspect, corrected, find_suspects
 from core.training import TrainingJob
 
 # Streamlit keeps a disconnected session for 120 s (server.disconnectedSessionTTL) so a browser can
@@ -105,6 +106,8 @@ class Workspace:
         self.last_run_info: ModelInfo | None = None
         self.active: ActiveModel | None = None
         self.evaluation: EvaluationResult | None = None
+        # Rows of the current dataset whose label looks wrong (core.suspects), once the user asked for them.
+        self.suspects: list[Suspect] | None = None
         self._models_root = Path(models_root) if models_root is not None else None
         self._queue = queue
         self._upload: _Upload | None = None
@@ -183,9 +186,48 @@ class Workspace:
 
     def _use_dataset(self, dataset: Dataset) -> None:
         """A new training set makes the old test file meaningless (its labels may differ)."""
+        self._replace_dataset(dataset)
+        self.test_dataset = None
+
+    def _replace_dataset(self, dataset: Dataset) -> None:
+        """Suspects found in the old rows point at rows that may be gone."""
         self.dataset = dataset
         self.dataset_version += 1
-        self.test_dataset = None
+        self.suspects = None
+
+    # --- suspect labels ------------------------------------------------------------------------------------------
+    def find_suspects(self, folds: int = DEFAULT_FOLDS,
+                      on_fold: Callable[[int, int], None] | None = None) -> list[Suspect]:
+        """Scores every row with models trained without it and keeps the rows whose label looks wrong.
+
+        Raises:
+            EmptyFileError: no data is loaded.
+            ConfigError, ClassError, TrainingError: as `core.suspects.find_suspects`.
+        """
+        dataset = self.dataset
+        if dataset is None:
+            raise EmptyFileError("Load training data first: suspect labels are looked for in its rows.")
+        suspects = find_suspects(dataset, folds, on_fold=on_fold)
+        if self.dataset is dataset:  # another file loaded meanwhile keeps its own (no) suspects
+            self.suspects = suspects
+        return suspects
+
+    def fix_suspects(self, chosen: Sequence[Suspect], relabel: bool, name: str | None = None) -> TrainingJob:
+        """Drops the chosen rows, or gives them their suggested label, and trains again on the fixed data with the
+        last run's settings (the `default` preset before any run).
+
+        Raises:
+            ClassError: fixing would leave fewer than two classes.
+            TrainingError, InvalidModelNameError, ConfigError: as `start_training`.
+        """
+        self._check_can_train()
+        if relabel:
+            fixed = corrected(self.dataset, relabel={suspect.position: suspect.suggested for suspect in chosen})
+        else:
+            fixed = corrected(self.dataset, drop=[suspect.position for suspect in chosen])
+        config = self.job.config if self.job is not None else preset("default")
+        self._replace_dataset(fixed)
+        return self.start_training(config, name)
 
     # --- training ------------------------------------------------------------------------------------------------
     @property
@@ -205,10 +247,7 @@ class Workspace:
             InvalidModelNameError: the name has nothing usable in it (checked now, not after training).
             ConfigError: the splits leave too little to train on.
         """
-        if self.dataset is None:
-            raise TrainingError("Load training data on the Data page (or the sample) before training.")
-        if self.training:
-            raise TrainingError("A training run is still going: wait for it or stop it before starting another.")
+        self._check_can_train()
         if name:
             sanitize_name(name)
         split = split_for_run(self.dataset, config, self.test_dataset)
@@ -220,6 +259,13 @@ class Workspace:
             queue=self._queue or training.JOB_QUEUE,
         ).start()
         return self.job
+
+    def _check_can_train(self) -> None:
+        """Raises TrainingError unless data is loaded and no other run is going."""
+        if self.dataset is None:
+            raise TrainingError("Load training data on the Data page (or the sample) before training.")
+        if self.training:
+            raise TrainingError("A training run is still going: wait for it or stop it before starting another.")
 
     def stop_training(self) -> None:
         if self.job is not None:
@@ -433,7 +479,7 @@ class Workspace:
         with self._lock:
             # Dropping these frees the Keras models and the data; a finished job holds its model too.
             self.job = self.active = self.evaluation = self.last_run = self.last_run_info = None
-            self.dataset = self.test_dataset = self._upload = None
+            self.dataset = self.test_dataset = self._upload = self.suspects = None
         self.shelf.remove_session_folder()
 
 

@@ -6,10 +6,12 @@ import pandas as pd
 import streamlit as st
 
 from core.data import Dataset
+from core.safety import to_safe_csv
 from core.samples import sample_names
+from core.suspects import DEFAULT_FOLDS, MAX_FOLDS, MIN_FOLDS, Suspect
 from core.text import tokenize
 from core.workspace import Workspace
-from pages import _ui
+from pages import _tables, _ui
 from pages._ui import t
 
 PREVIEW_ROWS = 500
@@ -122,6 +124,56 @@ def _spread_examples(dataset: Dataset, limit: int) -> list[str]:
     return [dataset.texts[int(position * step)] for position in range(min(limit, len(dataset)))]
 
 
+# Rows whose label looks wrong to models that never saw them (core.suspects); the user fixes some and retrains.
+def suspects_ui(current: Workspace) -> None:
+    st.subheader(t("suspects_title"))
+    st.caption(t("suspects_help"))
+    folds_box, find_box = st.columns([1, 3], vertical_alignment="bottom")
+    folds = folds_box.number_input(t("suspects_folds"), MIN_FOLDS, MAX_FOLDS, DEFAULT_FOLDS, key="suspects_folds")
+    if find_box.button(t("suspects_find"), icon=":material/troubleshoot:", disabled=current.training):
+        bar = st.progress(0.0, text=t("suspects_running", done=0, folds=folds))
+        _ui.attempt(lambda: current.find_suspects(int(folds), on_fold=lambda done, total: bar.progress(
+            done / total, text=t("suspects_running", done=done, folds=total))))
+        bar.empty()
+    suspects = current.suspects
+    if suspects is None:
+        return
+    if not suspects:
+        st.success(t("suspects_none"), icon=":material/check_circle:")
+        return
+    suspect_table_ui(suspects, len(current.dataset))
+    fix_ui(current, suspects)
+
+
+# The suspects, likeliest first, and the same list as a CSV download.
+def suspect_table_ui(suspects: list[Suspect], rows: int) -> None:
+    st.caption(t("suspects_found", count=len(suspects), rows=rows))
+    frame = _tables.suspects_frame(suspects)
+    st.dataframe(frame, hide_index=True, height=300, column_config={
+        "row": st.column_config.NumberColumn(t("suspects_row"), format="%d"),
+        "text": st.column_config.TextColumn(t("text"), width="large"),
+        "label": st.column_config.TextColumn(t("label")),
+        "suggested": st.column_config.TextColumn(t("suspects_suggested")),
+        "confidence": st.column_config.ProgressColumn(t("confidence"), format="percent", min_value=0.0, max_value=1.0),
+    })
+    st.download_button(t("suspects_download"), data=lambda: to_safe_csv(frame), file_name="suspect-labels.csv",
+                       mime="text/csv", icon=":material/download:", on_click="ignore")
+
+
+# Drop or relabel the chosen suspects, then train again and watch it on the Train page.
+def fix_ui(current: Workspace, suspects: list[Suspect]) -> None:
+    by_row = {suspect.row: suspect for suspect in suspects}
+    chosen = st.multiselect(t("suspects_choose"), list(by_row), key=f"suspects_chosen_{current.dataset_version}",
+                            format_func=lambda row: f"{row}: {by_row[row].label} → {by_row[row].suggested} · "
+                                                    f"{by_row[row].text[:60]}",
+                            help=t("suspects_choose_help"))
+    drop, relabel = st.columns(2)
+    for box, key, relabelled in ((drop, "suspects_drop", False), (relabel, "suspects_relabel", True)):
+        if box.button(t(key), disabled=not chosen or current.training, help=t("suspects_retrain_help")):
+            if _ui.attempt(lambda: current.fix_suspects([by_row[row] for row in chosen], relabel=relabelled)):
+                st.switch_page(_ui.TRAIN)
+
+
 # An optional separate test file, used instead of a random test split.
 def test_file_ui(current: Workspace) -> None:
     with st.expander(t("test_file"), expanded=current.test_dataset is not None):
@@ -154,4 +206,5 @@ else:
     with tokens:
         tokens_ui(current.dataset)
     preview_ui(current.dataset)
+    suspects_ui(current)
     st.page_link(_ui.TRAIN, label=t("next_train"), icon=_ui.ICONS[_ui.TRAIN])

@@ -16,8 +16,11 @@ from core.evaluate import Evaluation, probability_column
 from core.registry import ModelInfo
 
 if TYPE_CHECKING:
+    from core.suspects import Suspect
     from core.workspace import FilePredictions
 
+# A suspect label's columns, as the CLI's JSON names them; the download keeps these names.
+SUSPECT_COLUMNS = ("row", "text", "label", "suggested", "confidence")
 # The columns of a misclassified example before its class probabilities, in the order the Evaluate page shows.
 EXAMPLE_COLUMNS = ("text", "true", "predicted", "confidence")
 
@@ -113,3 +116,8 @@ def _free_name(name: str, taken: Sequence[str]) -> str:
     while name in taken:
         name += "_"
     return name
+
+
+def suspects_frame(suspects: Sequence[Suspect]) -> pd.DataFrame:
+    """One row per suspect label, likeliest mistake first: file row, text, label, suggested label, confidence."""
+    return pd.DataFrame([suspect.to_dict() for suspect in suspects], columns=list(SUSPECT_COLUMNS))

@@ -179,6 +179,17 @@ def test_missing_duplicate_and_conflicting_rows_are_dropped_and_counted() -> Non
     assert (report.dropped_missing, report.dropped_duplicates, report.dropped_conflicting) == (2, 2, 2)
 
 
+def test_each_kept_row_knows_its_data_row_in_the_file_after_rows_were_dropped() -> None:
+    rows = [("   ", "positive"), _reviews()[0], _reviews()[0], ("same words", "positive"), ("same words", "negative"),
+            *_reviews()[1:]]
+    dataset = _load(_csv_bytes(rows))
+    assert dataset.file_rows == (1, *range(5, 5 + len(_reviews()) - 1))
+    assert all(rows[dataset.file_row(i)] == (text, label) for i, (text, label) in enumerate(zip(dataset.texts,
+                                                                                                  dataset.labels)))
+    assert dataset.subset([2, 0]).file_rows == (dataset.file_rows[2], dataset.file_rows[0])
+    assert Dataset(("a",), ("x",)).file_row(0) == 0
+
+
 def test_trailing_delimiters_and_blank_lines_are_tolerated() -> None:
     content = b"text,label,\n" + b"\n".join(f"{text},{label},".encode() for text, label in _reviews()) + b"\n\n\n"
     dataset = _load(content)
