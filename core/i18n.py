@@ -493,6 +493,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "tflite_quantize_int8": ("int8 (about 4× smaller)", "int8（约小 4 倍）"),
     "new_name": ("New name", "新名称"),
     "rename": ("Rename", "重命名"),
+    "name_will_be": (
+        "Will be saved as **{name}**: model names keep letters, digits, - _ and . only.",
+        "将保存为 **{name}**：模型名称只保留字母、数字以及 - _ .。",
+    ),
     "delete_confirm": ("Yes, delete {name} for good", "是的，永久删除 {name}"),
     "delete": ("Delete", "删除"),
     "deleted": ("Deleted {name}.", "已删除 {name}。"),

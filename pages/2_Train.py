@@ -129,7 +129,9 @@ def data_settings_ui(current: Workspace) -> None:
     # An uploaded test file is the test set, so the test share does not apply.
     with_test_file = {"test_split": {"disabled": True, "help": t("test_split_file")}}
     group_ui("data", with_test_file if current.test_dataset is not None else None)
-    st.text_input(t("model_name"), key="train_model_name", placeholder=t("model_name_auto"), max_chars=64, **KEEP)
+    name = st.text_input(t("model_name"), key="train_model_name", placeholder=t("model_name_auto"), max_chars=64,
+                         live=_ui.LIVE_DELAY, **KEEP)
+    _ui.saved_name_ui(name)
 
 
 # The settings and the Train button.

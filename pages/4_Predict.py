@@ -12,8 +12,6 @@ from core.workspace import Workspace
 from pages import _tables, _ui
 from pages._ui import t
 
-# Pause after typing before predicting: short enough to feel instant, long enough not to rerun per key.
-LIVE_DELAY = "300ms"
 PREVIEW_ROWS = 1000
 RESULTS_KEY = "predict_results"
 # A token is coloured when leaving it out moves the label's probability by at least MIN_PULL, with a
@@ -26,7 +24,7 @@ WEAK_PULL = 0.2
 # One text, predicted while the user types (only this part of the page reruns).
 @st.fragment
 def single_ui(current: Workspace) -> None:
-    text = st.text_input(t("predict_input"), key="predict_text", live=LIVE_DELAY, max_chars=MAX_TEXT_CHARACTERS,
+    text = st.text_input(t("predict_input"), key="predict_text", live=_ui.LIVE_DELAY, max_chars=MAX_TEXT_CHARACTERS,
                          placeholder=t("predict_placeholder"), persist_state="session")
     if not text.strip():
         st.caption(t("predict_hint"))

@@ -76,14 +76,15 @@ def download_ui(current: Workspace, info: ModelInfo) -> None:
                        on_click="ignore", help=t("download_tflite_help"))
 
 
-# Give the model another name (a form, so Enter or the button submits what was typed).
+# Give the model another name; the name it will really get shows as it is typed.
 def rename_ui(current: Workspace, info: ModelInfo) -> None:
-    with st.form(key=f"rename_{info.name}", border=False):
-        new_name = st.text_input(t("new_name"), value=info.name, key=f"rename_text_{info.name}", max_chars=64)
-        if not st.form_submit_button(t("rename")) or new_name.strip() in ("", info.name):
-            return
+    typed = st.text_input(t("new_name"), value=info.name, key=f"rename_text_{info.name}", max_chars=64,
+                          live=_ui.LIVE_DELAY)
+    planned = _ui.saved_name_ui(typed)
+    if not st.button(t("rename"), key=f"rename_{info.name}", disabled=planned in (None, info.name)):
+        return
     try:
-        renamed = current.rename_model(info.name, new_name)
+        renamed = current.rename_model(info.name, typed)
     except StudioError as error:
         _ui.show_error(error)
     else:

@@ -17,8 +17,9 @@ import pandas as pd
 import streamlit as st
 
 from core.doctor import Diagnosis, diagnose
-from core.errors import ConfigError, DataError, RegistryError, StudioError, TrainingError
+from core.errors import ConfigError, DataError, InvalidModelNameError, RegistryError, StudioError, TrainingError
 from core.experiment import models_dir
+from core.registry import sanitize_name
 from core.safety import markdown_literal, public_mode
 from core.shelf import cleanup_at_start
 from core.training import device_description
@@ -29,6 +30,8 @@ from pages._nav import DATA, EVALUATE, ICONS, MODELS, PREDICT, TRAIN, lang, t  #
 WORKSPACE_KEY = "workspace"
 # Seconds between refreshes of a running job's progress; fast enough to feel live, slow enough for 2 cores.
 POLL_SECONDS = 1.0
+# Pause after typing before a live text field reruns: short enough to feel instant, long enough not to rerun per key.
+LIVE_DELAY = "300ms"
 # Per-batch points drawn per chart at most: the chart is rebuilt every second while training, and thousands
 # of points would cost the server and the browser time for nothing a person can see. Longer runs are thinned.
 MAX_BATCH_POINTS = 400
@@ -198,6 +201,25 @@ def translated_selectbox(label: str, options: Sequence[Any], key: str, format_fu
     labels = {option: format_func(option) for option in options}
     st.selectbox(label, options, key=widget_key, format_func=labels.__getitem__, on_change=keep_choice, **kwargs)
     return st.session_state[key]
+
+
+def saved_name_ui(typed: str) -> str | None:
+    """Says, before anything is saved, the name a typed model name will really get (a folder name: "../evil"
+    becomes "evil"), or why it cannot be used.
+
+    Returns:
+        The name that will be used; None when nothing is typed or the name cannot be used.
+    """
+    if not typed.strip():
+        return None
+    try:
+        name = sanitize_name(typed)
+    except InvalidModelNameError as error:
+        show_error(error)
+        return None
+    if name != typed.strip():
+        st.caption(t("name_will_be", name=plain(name)))
+    return name
 
 
 def page_header(title_key: str, caption_key: str) -> None:

@@ -44,17 +44,40 @@ def test_broken_model_is_listed_with_its_reason(app: AppTest, models_dir) -> Non
 
 
 def test_rename_keeps_the_model_active(with_model: AppTest, saved_model: str) -> None:
-    with_model.text_input(key=f"rename_text_{saved_model}").input("情感模型 v2")
+    with_model.text_input(key=f"rename_text_{saved_model}").input("情感模型 v2").run()
     click(with_model, "Rename")
     assert list(with_model.dataframe[0].value["name"]) == ["情感模型-v2"]
     assert with_model.session_state["workspace"].active.name == "情感模型-v2"
     assert with_model.selectbox(key="models_selected").value == "情感模型-v2"
 
 
-def test_rename_to_a_bad_name_explains(with_model: AppTest, saved_model: str) -> None:
-    with_model.text_input(key=f"rename_text_{saved_model}").input("../..")
+@pytest.mark.parametrize(("typed", "saved"), [("../evil", "evil"), ("情感模型 第一版", "情感模型-第一版")])
+def test_rename_shows_the_name_that_will_be_used_before_saving(with_model: AppTest, saved_model: str, typed: str,
+                                                              saved: str) -> None:
+    with_model.text_input(key=f"rename_text_{saved_model}").input(typed).run()
+    assert not with_model.exception
+    assert [unescaped(caption.value) for caption in with_model.main.caption if "Will be saved as" in caption.value] == [
+        f"Will be saved as **{saved}**: model names keep letters, digits, - _ and . only."]
+    assert with_model.session_state["workspace"].active.name == saved_model  # nothing renamed yet
     click(with_model, "Rename")
-    assert "has no letters or digits" in errors(with_model)[0]
+    assert list(with_model.dataframe[0].value["name"]) == [saved]
+
+
+def test_a_rename_error_goes_when_another_model_is_selected(with_model: AppTest, saved_model: str,
+                                                            models_dir) -> None:
+    shutil.copytree(models_dir / saved_model, models_dir / "tiny-copy")
+    open_page(with_model, "pages/5_Models.py")
+    with_model.text_input(key=f"rename_text_{saved_model}").input("tiny-copy").run()
+    click(with_model, "Rename")
+    assert errors(with_model)
+    with_model.selectbox(key="models_selected").set_value("tiny-copy").run()
+    assert not errors(with_model)
+
+
+def test_rename_to_a_bad_name_explains(with_model: AppTest, saved_model: str) -> None:
+    with_model.text_input(key=f"rename_text_{saved_model}").input("../..").run()
+    assert "has no letters or digits" in errors(with_model)[0]  # said while typing, before any click
+    assert next(button for button in with_model.button if button.label == "Rename").disabled
     assert with_model.session_state["workspace"].active.name == saved_model
 
 

@@ -135,6 +135,12 @@ def test_bad_settings_show_what_to_fix(train_page: AppTest) -> None:
     assert train_page.session_state["workspace"].job is None
 
 
+def test_the_model_name_that_will_be_used_shows_before_training(train_page: AppTest) -> None:
+    train_page.text_input(key="train_model_name").input("../evil").run()
+    assert not train_page.exception
+    assert any(unescaped(caption.value).startswith("Will be saved as **evil**") for caption in train_page.caption)
+
+
 def test_tiny_model_trains_and_is_saved(train_page: AppTest) -> None:
     tiny_settings(train_page)
     click(train_page, "Train")
