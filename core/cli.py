@@ -186,14 +186,17 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
     split = split_for_run(dataset, config, test)
     _import_tensorflow_quietly()
     from core.experiment import finish_run, models_dir
-    from core.registry import ModelRegistry
+    from core.prune import zipped_size
+    from core.registry import MODEL_FILE, ModelRegistry
     from core.training import TrainingJob
 
     registry = ModelRegistry(args.models_dir or models_dir())
     job = TrainingJob(config, split.train, split.validation).start()
     _follow(job)
     info, evaluation, _ = finish_run(job, split, registry, name=args.name)
-    _progress(f"saved {info.path} - test accuracy {evaluation.accuracy:.4f}, macro-F1 {evaluation.macro_f1:.4f}")
+    zipped = zipped_size(info.path / MODEL_FILE)
+    _progress(f"saved {info.path} - test accuracy {evaluation.accuracy:.4f}, macro-F1 {evaluation.macro_f1:.4f}, "
+              f"{info.metadata['sparsity']:.0%} of weights zero, {zipped / 1e6:.2f} MB zipped")
     return {
         "model_dir": str(info.path),
         "name": info.name,
@@ -203,6 +206,8 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
         "train_seconds": round(job.train_seconds, 3),
         "device": job.device,
         "rows": info.metadata["data"]["rows"],
+        "sparsity": info.metadata["sparsity"],
+        "zipped_model_bytes": zipped,
     }
 
 

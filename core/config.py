@@ -253,6 +253,11 @@ class TrainConfig:
     augment_copies: int = described(Setting(
         kind="int", default=0, label="augment_copies", help="augment_copies_help", group="training",
         minimum=0, maximum=8, step=1))
+    # Fraction of each weight matrix set to zero by magnitude pruning during the first epoch (core/prune.py);
+    # 0 is off. Zeros compress: the zipped model shrinks, the TensorFlow Lite file does not.
+    prune_sparsity: float = described(Setting(
+        kind="choice", default=0.0, label="prune_sparsity", help="prune_sparsity_help", group="training",
+        options=(0.0, 0.5, 0.8)))
 
     # --- held-out data ---
     # Fraction of the training data held out (stratified) to watch for overfitting.

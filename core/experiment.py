@@ -78,6 +78,8 @@ def finish_run(job: TrainingJob, split: Split, registry: ModelRegistry,
 
 def run_metadata(job: TrainingJob, split: Split, evaluation: Evaluation) -> dict[str, Any]:
     """What reproducing and comparing the run needs: config, classes, metrics, history and the data used."""
+    from core.prune import sparsity
+
     report = split.train.report
     metrics = evaluation.to_dict()
     metrics["misclassified"] = metrics["misclassified"][:MAX_SAVED_MISTAKES]
@@ -92,6 +94,7 @@ def run_metadata(job: TrainingJob, split: Split, evaluation: Evaluation) -> dict
         "stopped_by_user": job.stop_requested,
         "train_seconds": round(job.train_seconds, 3),
         "device": job.device,
+        "sparsity": round(sparsity(job.model), 4),  # zeros among the weight matrices; pruning raises it
         "data": {
             "source": report.source if report else None,
             "fingerprint": split.train.fingerprint(),

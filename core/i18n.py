@@ -237,6 +237,17 @@ STRINGS: dict[str, tuple[str, str]] = {
     "early_stopping": ("Stop early when validation loss stops improving", "验证损失不再下降时提前停止"),
     "early_stopping_help": ("The best weights are kept either way.", "无论如何都会保留最好的权重。"),
     "patience": ("Patience (epochs)", "耐心（轮数）"),
+    "prune_sparsity": ("Pruning", "剪枝"),
+    "prune_sparsity_help": (
+        "Magnitude pruning: during the first epoch the smallest weights of every layer become zeros and stay "
+        "zeros, and the later epochs train the rest. The zipped model shrinks (zeros compress), usually for a "
+        "small loss of accuracy.",
+        "幅度剪枝：第一个训练轮次中，每层绝对值最小的权重被置零并保持为零，之后的轮次训练其余权重。"
+        "压缩后的模型更小（零值易于压缩），准确率通常只略有下降。",
+    ),
+    "prune_sparsity_0.0": ("off", "关闭"),
+    "prune_sparsity_0.5": ("50% of the weights set to zero", "50% 的权重置零"),
+    "prune_sparsity_0.8": ("80% of the weights set to zero", "80% 的权重置零"),
     "augment_copies": ("Augmented copies per text", "每条文本的增强副本数"),
     "augment_copies_help": (
         "Adds this many copies of every training text with about one word in ten (Chinese: one character "

@@ -24,6 +24,7 @@ from core.config import TrainConfig
 from core.data import Dataset
 from core.errors import ConfigError, TrainingError
 from core.model import build_model
+from core.prune import MagnitudePruning
 
 MAX_CONCURRENT_JOBS_VARIABLE = "STUDIO_MAX_CONCURRENT_JOBS"
 # Two suits a 2-core, 2.7 GB Community Cloud machine: a third job would only slow the other two down.
@@ -337,9 +338,15 @@ class TrainingJob(TrainingListener):
         train = augment(self.train, config.augment_copies, config.seed)
         train_data = self._tf_dataset(train, shuffle=True)
         validation_data = self._tf_dataset(self.validation) if self.validation else None
-        recorder = _Recorder(self, config, batches_per_epoch=math.ceil(len(train) / config.batch_size))
-        model.fit(train_data, validation_data=validation_data, epochs=config.epochs, callbacks=[recorder], verbose=0, shuffle=False)
+        batches_per_epoch = math.ceil(len(train) / config.batch_size)
+        recorder = _Recorder(self, config, batches_per_epoch=batches_per_epoch)
+        # Pruning runs first, so the weights the recorder keeps at each epoch's end are already pruned.
+        pruning = MagnitudePruning(config.prune_sparsity, batches_per_epoch) if config.prune_sparsity else None
+        callbacks = [pruning, recorder] if pruning else [recorder]
+        model.fit(train_data, validation_data=validation_data, epochs=config.epochs, callbacks=callbacks, verbose=0, shuffle=False)
         recorder.restore_best()
+        if pruning:
+            pruning.finish()
         self.train_seconds = time.monotonic() - self._started_at
         self.model = model
 
