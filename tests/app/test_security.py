@@ -85,7 +85,7 @@ def test_script_in_texts_to_predict_is_shown_as_plain_text(with_model: AppTest) 
     content = f"review\n{SCRIPT}\ngreat phone\n".encode()
     with_model.file_uploader(key="predict_upload").set_value((f"{SCRIPT}.csv", content, "text/csv")).run()
     assert not with_model.exception and not with_model.error
-    assert list(with_model.dataframe[0].value["text"]) == [SCRIPT, "great phone"]
+    assert list(with_model.dataframe[0].value["review"]) == [SCRIPT, "great phone"]
     assert_nothing_renders_html(with_model)
 
 
