@@ -428,6 +428,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "empty_text_reason": ("empty text: nothing to predict", "文本为空：无可预测内容"),
     "reason": ("Reason", "原因"),
     "download_csv": ("Download predictions (CSV)", "下载预测结果（CSV）"),
+    "download_mistakes": ("Download these mistakes (CSV)", "下载这些错误样例（CSV）"),
     # --- models ---
     "models_title": ("Models", "模型"),
     "models_caption": ("Every model trained here, newest first.", "在这里训练过的所有模型，最新的在前。"),

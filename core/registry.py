@@ -37,6 +37,21 @@ MAX_NAME_LENGTH = 64
 MAX_NAME_BYTES = 200
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"{port}{n}" for port in ("COM", "LPT") for n in range(1, 10))}
 _SAFE_PUNCTUATION = "-_."
+_NUMBER = (int, float)
+# What each metadata field the pages read must hold when present; a folder breaking this is listed as broken, so
+# a damaged or crafted metadata.json ("config": null) cannot break the Models page for every session.
+_METADATA_SHAPE: dict[str, type | tuple[type, ...]] = {
+    "config": dict, "metrics": dict, "data": dict, "versions": dict, "classes": list, "history": list,
+    "preset": (str, type(None)), "created": str, "evaluated_on": str, "epochs_run": int, "train_seconds": _NUMBER,
+    "device": str, "name": str,
+}
+_JSON_NAMES = {dict: "an object", list: "a list", str: "text", int: "a whole number", float: "a number",
+               type(None): "null"}
+_NESTED_SHAPE: dict[tuple[str, str], type | tuple[type, ...]] = {
+    ("config", "family"): str, ("config", "layer_sizes"): list, ("metrics", "accuracy"): _NUMBER,
+    ("metrics", "macro_f1"): _NUMBER, ("data", "rows"): dict, ("data", "source"): (str, type(None)),
+    ("data", "fingerprint"): (str, type(None)),
+}
 
 
 @dataclass(frozen=True)
@@ -301,16 +316,41 @@ def _read_info(path: Path) -> ModelInfo:
         return ModelInfo(path.name, path, {}, broken=f"{METADATA_FILE} is missing")
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         return ModelInfo(path.name, path, {}, broken=f"{METADATA_FILE} is not valid JSON: {error}")
-    except OSError as error:
-        return ModelInfo(path.name, path, {}, broken=f"{METADATA_FILE} cannot be read: {error}")
-    if not isinstance(metadata, dict):
-        return ModelInfo(path.name, path, {}, broken=f"{METADATA_FILE} does not hold a JSON object")
+    except OSError as error:  # strerror only: the error's text holds the server's path
+        return ModelInfo(path.name, path, {}, broken=f"{METADATA_FILE} cannot be read: {error.strerror}")
+    problem = _metadata_problem(metadata)
+    if problem:
+        return ModelInfo(path.name, path, {}, broken=f"{METADATA_FILE} {problem}")
     if not (path / MODEL_FILE).is_file():
         return ModelInfo(path.name, path, metadata, broken=f"{MODEL_FILE} is missing")
     # A .keras file is a zip with its directory at the end: a cut-off copy fails this check, which reads only the tail.
     if not zipfile.is_zipfile(path / MODEL_FILE):
         return ModelInfo(path.name, path, metadata, broken=f"{MODEL_FILE} is damaged or incomplete")
     return ModelInfo(path.name, path, metadata)
+
+
+def _metadata_problem(metadata: Any) -> str | None:
+    """What is wrong with the shape of a model's metadata, in words, or None when every field the app reads
+    holds the kind of value it expects."""
+    if not isinstance(metadata, dict):
+        return "does not hold a JSON object"
+    for key, kind in _METADATA_SHAPE.items():
+        if key in metadata and not isinstance(metadata[key], kind):
+            return f"has a {key!r} that is {type(metadata[key]).__name__}, not {_kind_words(kind)}"
+    for (outer, key), kind in _NESTED_SHAPE.items():
+        value = metadata.get(outer, {}).get(key)
+        if value is not None and not isinstance(value, kind):
+            return f"has a {outer}.{key} that is {type(value).__name__}, not {_kind_words(kind)}"
+    if not all(isinstance(label, str) for label in metadata.get("classes", [])):
+        return "has classes that are not all text"
+    if not all(isinstance(count, int) for count in metadata.get("data", {}).get("rows", {}).values()):
+        return "has row counts that are not whole numbers"
+    return None
+
+
+def _kind_words(kind: type | tuple[type, ...]) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join(_JSON_NAMES.get(each, each.__name__) for each in kinds)
 
 
 def _write_metadata(folder: Path, metadata: dict) -> None:

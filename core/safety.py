@@ -37,6 +37,8 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~$:])")
 # A colon or ampersand before a space ("file: ...") starts no pattern and is left alone.
 _LIVE_MARKUP = re.compile(r"(?<=[:&])(?=\S)|(?<=\S)(?=@)|(?i:(?<=www)(?=\\?\.))")
 WORD_JOINER = "\u2060"
+# An absolute path of two or more folders (/mount/src/app/models/x), not part of a URL or a longer word.
+_ABSOLUTE_PATH = re.compile(r"(?<![\w:/.~-])(?:/[^\s'\"/]+){2,}/?")
 
 
 def markdown_literal(text: object) -> str:
@@ -48,6 +50,12 @@ def markdown_literal(text: object) -> str:
     """
     visible = _INVISIBLE.sub(lambda match: f"[U+{ord(match.group()):04X}]", str(text))
     return _LIVE_MARKUP.sub(WORD_JOINER, _MARKDOWN_SPECIAL.sub(r"\\\1", visible))
+
+
+def without_server_paths(message: str) -> str:
+    """The message with every absolute path cut to its last part ("/mount/src/app/models/x" -> ".../x"): where
+    the app lives on the server tells a visitor nothing and an attacker something."""
+    return _ABSOLUTE_PATH.sub(lambda match: ".../" + match.group().rstrip("/").rsplit("/", 1)[-1], message)
 
 
 def escape_formula(value: str) -> str:

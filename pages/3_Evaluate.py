@@ -10,6 +10,7 @@ import streamlit as st
 from core.errors import StudioError, UnknownLabelError
 from core.evaluate import Evaluation, probability_column
 from core.experiment import EvaluationResult
+from core.safety import to_safe_csv
 from core.workspace import Workspace
 from pages import _tables, _ui
 from pages._ui import t
@@ -112,7 +113,8 @@ def mistakes_ui(evaluation: Evaluation) -> None:
     rows = _tables.filter_examples(evaluation.misclassified, contains=contains,
                                    true_label=None if label == ALL else label)
     probability = {"format": "percent", "min_value": 0.0, "max_value": 1.0}
-    st.dataframe(_tables.examples_frame(rows, evaluation.classes), hide_index=True, column_config={
+    frame = _tables.examples_frame(rows, evaluation.classes)
+    st.dataframe(frame, hide_index=True, column_config={
         "text": st.column_config.TextColumn(t("text"), width="large"),
         "true": st.column_config.TextColumn(t("true")),
         "predicted": st.column_config.TextColumn(t("predicted")),
@@ -121,6 +123,9 @@ def mistakes_ui(evaluation: Evaluation) -> None:
            for c in evaluation.classes},
     })
     st.caption(t("mistakes_caption", shown=len(rows), total=len(evaluation.misclassified)))
+    # The table's own CSV export is off (client.disableDataExport): it writes cells raw, formulas included.
+    st.download_button(t("download_mistakes"), data=lambda: to_safe_csv(frame), file_name="mistakes.csv",
+                       mime="text/csv", icon=":material/download:", on_click="ignore", key="download_mistakes")
 
 
 # Other saved models scored on the same uploaded file, side by side with the active one.

@@ -20,7 +20,7 @@ from core.doctor import Diagnosis, diagnose
 from core.errors import ConfigError, DataError, InvalidModelNameError, RegistryError, StudioError, TrainingError
 from core.experiment import models_dir
 from core.registry import sanitize_name
-from core.safety import markdown_literal, public_mode
+from core.safety import markdown_literal, public_mode, without_server_paths
 from core.shelf import cleanup_at_start
 from core.training import device_description
 from core.workspace import Workspace
@@ -120,12 +120,12 @@ ERROR_SUMMARIES = ((DataError, "error_data"), (ConfigError, "error_config"), (Re
 
 
 def show_error(error: StudioError | str) -> None:
-    """One red box with what went wrong and what to do; never a traceback.
+    """One red box with what went wrong and what to do; never a traceback, never a server path.
 
     A string is shown as it is (pages pass translated text); a core error's English message is led, outside
     English, by a translated sentence saying what kind of problem it is.
     """
-    message = plain(str(error))
+    message = plain(without_server_paths(str(error)))
     summary = next((key for kind, key in ERROR_SUMMARIES if isinstance(error, kind)), None)
     if summary is not None and lang() != "en":
         message = f"**{t(summary)}** {message}"

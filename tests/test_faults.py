@@ -165,10 +165,20 @@ def _truncate_model(folder: Path) -> None:
     model_file.write_bytes(model_file.read_bytes()[: model_file.stat().st_size // 2])
 
 
+def _null_config(folder: Path) -> None:
+    (folder / METADATA_FILE).write_text('{"classes": ["a", "b"], "config": null}', encoding="utf-8")
+
+
+def _text_row_counts(folder: Path) -> None:
+    (folder / METADATA_FILE).write_text('{"classes": ["a", "b"], "data": {"rows": {"test": "many"}}}', encoding="utf-8")
+
+
 @pytest.mark.parametrize(
     ("damage", "reason"),
-    [(_damage_metadata, "metadata.json is not valid JSON"), (_truncate_model, "model.keras is damaged or incomplete")],
-    ids=["corrupt-metadata", "truncated-model"],
+    [(_damage_metadata, "metadata.json is not valid JSON"), (_truncate_model, "model.keras is damaged or incomplete"),
+     (_null_config, "metadata.json has a 'config' that is NoneType, not an object"),
+     (_text_row_counts, "metadata.json has row counts that are not whole numbers")],
+    ids=["corrupt-metadata", "truncated-model", "null-config", "text-row-counts"],
 )
 def test_damaged_models_are_listed_as_broken_and_refuse_to_load(
     registry: ModelRegistry, tiny_model, damage, reason: str

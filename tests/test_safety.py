@@ -18,6 +18,7 @@ from core.safety import (
     markdown_literal,
     public_mode,
     to_safe_csv,
+    without_server_paths,
 )
 
 
@@ -75,6 +76,19 @@ def test_markdown_literal_shows_invisible_characters_as_their_code(control: str)
 def test_markdown_literal_leaves_everyday_text_readable() -> None:
     assert markdown_literal("has the label 'x': add rows & more") == "has the label 'x'\\: add rows & more"
     assert markdown_literal("好评 *很好*") == "好评 \\*很好\\*"
+
+
+@pytest.mark.parametrize(("message", "shown"), [
+    ("could not be saved in /mount/src/app/models/.sessions/4f2a: [Errno 28] No space left on device",
+     "could not be saved in .../4f2a: [Errno 28] No space left on device"),
+    ("Cannot read '/home/user/data/reviews.csv'", "Cannot read '.../reviews.csv'"),
+    # Not paths: a URL, a ratio of labels, one folder.
+    ("see https://example.org/a/b", "see https://example.org/a/b"),
+    ("labels positive/negative", "labels positive/negative"),
+    ("in /models", "in /models"),
+])  # fmt: skip
+def test_messages_lose_server_paths(message: str, shown: str) -> None:
+    assert without_server_paths(message) == shown
 
 
 @pytest.mark.parametrize(("setting", "expected"), [("1", True), ("true", True), ("TRUE", True), ("0", False),

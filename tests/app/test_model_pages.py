@@ -43,6 +43,17 @@ def test_broken_model_is_listed_with_its_reason(app: AppTest, models_dir) -> Non
     assert next(button for button in app.button if button.label == "Use this model").disabled
 
 
+def test_a_model_with_malformed_metadata_is_listed_as_broken_and_the_page_works(
+        app: AppTest, models_dir, saved_model: str) -> None:
+    folder = models_dir / saved_model
+    metadata = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
+    (folder / "metadata.json").write_text(json.dumps({**metadata, "config": None}), encoding="utf-8")
+    open_page(app, "pages/5_Models.py")
+    assert not app.exception
+    row = app.dataframe[0].value.iloc[0]
+    assert row["name"] == saved_model and "'config' that is NoneType" in row["problem"]
+
+
 def test_rename_keeps_the_model_active(with_model: AppTest, saved_model: str) -> None:
     with_model.text_input(key=f"rename_text_{saved_model}").input("情感模型 v2").run()
     click(with_model, "Rename")

@@ -43,6 +43,9 @@ def test_config_keeps_xsrf_protection_an_upload_limit_and_no_file_watcher() -> N
     assert server["fileWatcherType"] == "none"  # a watcher would scan .venv and flood the log
     assert config["browser"]["gatherUsageStats"] is False
     assert config["client"]["toolbarMode"] == "minimal"
+    assert config["client"]["showErrorDetails"] == "none"  # no traceback or server path in the browser
+    assert config["client"]["disableDataExport"] is True  # the tables' own CSV export writes formulas raw
+    assert server["maxMessageSize"] <= 50
 
 
 # --- user text stays text -------------------------------------------------------------------------------------------
