@@ -402,6 +402,8 @@ class _Progress:
         )
 
     def add_epoch(self, entry: dict[str, float]) -> None:
+        # Batches this epoch ran: fewer than batches_per_epoch when a stop cut it short, and the log says so.
+        entry = {**entry, "batches": self.batch, "batches_per_epoch": self.batches_per_epoch}
         self.epoch_history.append(entry)
         self.epoch = len(self.epoch_history)
         self.log_lines.append(_log_line(entry, self.epochs))
@@ -429,7 +431,16 @@ def _log_line(entry: dict[str, float], epochs: int) -> str:
     metrics = " - ".join(
         f"{name}: {entry[name]:.4f}" for name in ("loss", "accuracy", "val_loss", "val_accuracy") if name in entry
     )
-    return f"Epoch {int(entry['epoch'])}/{epochs} - {entry['seconds']:.1f}s - {metrics}"
+    cut_short = cut_short_at(entry)
+    stopped = f" (stopped after batch {cut_short[0]}/{cut_short[1]})" if cut_short else ""
+    return f"Epoch {int(entry['epoch'])}/{epochs}{stopped} - {entry['seconds']:.1f}s - {metrics}"
+
+
+def cut_short_at(entry: dict[str, float]) -> tuple[int, int] | None:
+    """(batches run, batches per epoch) for an epoch a stop cut short, else None (a whole epoch, or an entry
+    saved before epochs recorded their batches)."""
+    batches, planned = int(entry.get("batches", 0)), int(entry.get("batches_per_epoch", 0))
+    return (batches, planned) if 0 < batches < planned else None
 
 
 class _Recorder(keras.callbacks.Callback):

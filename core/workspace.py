@@ -104,6 +104,8 @@ class Workspace:
         self.job: TrainingJob | None = None
         self.last_run: EvaluationResult | None = None
         self.last_run_info: ModelInfo | None = None
+        # A run the user stopped: saved, but predictions keep coming from the active model until it is kept.
+        self.stopped_run: ActiveModel | None = None
         self.active: ActiveModel | None = None
         self.evaluation: EvaluationResult | None = None
         # Rows of the current dataset whose label looks wrong (core.suspects), once the user asked for them.
@@ -252,7 +254,7 @@ class Workspace:
             sanitize_name(name)
         split = split_for_run(self.dataset, config, self.test_dataset)
         registry = self.registry
-        self.last_run = self.last_run_info = None
+        self.last_run = self.last_run_info = self.stopped_run = None
         self.job = TrainingJob(
             config, split.train, split.validation,
             on_done=lambda job: self._finish_run(job, split, registry, name or None),
@@ -274,6 +276,8 @@ class Workspace:
     def _finish_run(self, job: TrainingJob, split: Split, registry: ModelRegistry, name: str | None) -> None:
         """Runs in the job's thread: evaluate and save, then make the new model the active one.
 
+        A run the user stopped is saved but waits in `stopped_run` for `keep_stopped_run` or `discard_stopped_run`:
+        cut short, it may be far worse than the model in use, which must not be replaced without a word.
         After the session ended nothing becomes active; in public mode nothing is saved either, since the
         session's folder is deleted (locally the stopped run's best model is kept in the models folder).
         """
@@ -287,8 +291,40 @@ class Workspace:
                 self.shelf.remove_session_folder()
                 return
             self.last_run, self.last_run_info = result, info
-            self.active = ActiveModel(info, predictor)
-            self.evaluation = result
+            if job.stop_requested:
+                self.stopped_run = ActiveModel(info, predictor)
+            else:
+                self.active, self.evaluation = ActiveModel(info, predictor), result
+
+    def keep_stopped_run(self) -> ActiveModel:
+        """Makes the run the user stopped the active model, with its evaluation.
+
+        Raises:
+            TrainingError: there is no stopped run waiting for a choice.
+        """
+        with self._lock:
+            kept = self._take_stopped_run()
+            self.active, self.evaluation = kept, self.last_run
+        return kept
+
+    def discard_stopped_run(self) -> None:
+        """Deletes the run the user stopped; the active model stays, and the Train page starts afresh.
+
+        Raises:
+            TrainingError: there is no stopped run waiting for a choice.
+            RegistryError: its folder cannot be deleted.
+        """
+        with self._lock:
+            discarded = self._take_stopped_run()
+            self.job = self.last_run = self.last_run_info = None
+        self.registry.delete(discarded.name)
+
+    def _take_stopped_run(self) -> ActiveModel:
+        """The stopped run waiting for a choice, no longer waiting; called under the lock."""
+        if self.stopped_run is None:
+            raise TrainingError("No stopped run is waiting: it was already kept or discarded.")
+        taken, self.stopped_run = self.stopped_run, None
+        return taken
 
     # --- models --------------------------------------------------------------------------------------------------
     def models(self) -> list[ModelInfo]:
@@ -478,7 +514,7 @@ class Workspace:
             job.wait(wait_seconds)
         with self._lock:
             # Dropping these frees the Keras models and the data; a finished job holds its model too.
-            self.job = self.active = self.evaluation = self.last_run = self.last_run_info = None
+            self.job = self.active = self.evaluation = self.last_run = self.last_run_info = self.stopped_run = None
             self.dataset = self.test_dataset = self._upload = self.suspects = None
         self.shelf.remove_session_folder()
 

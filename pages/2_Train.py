@@ -9,7 +9,7 @@ import streamlit as st
 from core.config import PRESETS, SETTINGS, Setting, TrainConfig, preset
 from core.errors import StudioError, TrainingError
 from core.samples import DEFAULT_SAMPLE
-from core.training import JobStatus, TrainingJob
+from core.training import JobStatus, TrainingJob, cut_short_at
 from core.workspace import Workspace
 from pages import _ui
 from pages._ui import t
@@ -172,10 +172,24 @@ def monitor_ui(job: TrainingJob) -> None:
             st.caption(t("job_preparing"))  # vocabulary and graph tracing take a few seconds before batch 1
             return
         _ui.training_charts_ui(snapshot.batch_history, snapshot.epoch_history)
-        if snapshot.log_lines:
-            st.code("\n".join(snapshot.log_lines), language=None)
+        if snapshot.epoch_history:
+            st.code(epoch_log(snapshot), language=None, wrap_lines=True)  # wrapped: never cut off on the right
 
     live()
+
+
+def epoch_log(snapshot: Any) -> str:
+    """One line per epoch in the session's language, saying when a stop cut an epoch short."""
+    lines = []
+    for entry in snapshot.epoch_history:
+        metrics = " · ".join(f"{t(f'log_{name}')} {entry[name]:.4f}"
+                             for name in ("loss", "accuracy", "val_loss", "val_accuracy") if name in entry)
+        cut_short = cut_short_at(entry)
+        epoch = t("job_epoch", epoch=int(entry["epoch"]), epochs=snapshot.epochs)
+        if cut_short:
+            epoch += " " + t("log_cut_short", batch=cut_short[0], batches=cut_short[1])
+        lines.append(f"{epoch} · {entry['seconds']:.1f}s · {metrics}")
+    return "\n".join(lines)
 
 
 # Where the job is: waiting in line (with a Cancel button), training (with progress and a Stop button),
@@ -197,7 +211,7 @@ def status_ui(job: TrainingJob, snapshot: Any) -> None:
     st.caption(t("device", device=snapshot.device))
 
 
-# How the last run ended: saved (with its score), stopped, or failed with the reason.
+# How the last run ended: saved (with its score), stopped (keep or discard it), or failed with the reason.
 def result_ui(current: Workspace) -> None:
     snapshot = current.job.snapshot()
     info, result = current.last_run_info, current.last_run
@@ -209,12 +223,29 @@ def result_ui(current: Workspace) -> None:
         return
     message = t("saved_as", name=_ui.plain(info.name), split=t(f"split_{result.source}"),
                 accuracy=result.evaluation.accuracy)
-    if snapshot.status == JobStatus.STOPPED:
-        message = f"{t('stopped_early', epochs=len(snapshot.epoch_history))} {message}"
+    if current.stopped_run is not None:
+        stopped_choice_ui(current, snapshot, message)
+        return
     st.success(message, icon=":material/check_circle:")
     left, right = st.columns(2)
     left.page_link(_ui.EVALUATE, label=t("go_evaluate"), icon=_ui.ICONS[_ui.EVALUATE])
     right.page_link(_ui.PREDICT, label=t("go_predict"), icon=_ui.ICONS[_ui.PREDICT])
+
+
+# A run the user stopped does not replace the model in use by itself: its score, then keep or discard it.
+def stopped_choice_ui(current: Workspace, snapshot: Any, saved: str) -> None:
+    active = current.active
+    in_use = t("stopped_in_use", name=_ui.plain(active.name)) if active else t("stopped_none_in_use")
+    st.warning(f"{t('stopped_early', epoch=max(len(snapshot.epoch_history), 1), epochs=snapshot.epochs)} {saved} {in_use}",
+               icon=":material/pause_circle:")
+    keep, discard = st.columns(2)
+    if keep.button(t("stopped_keep"), type="primary", icon=":material/check:"):
+        if _ui.attempt(current.keep_stopped_run):
+            st.rerun()
+    if discard.button(t("stopped_discard"), icon=":material/delete:"):
+        if _ui.attempt(current.discard_stopped_run):
+            st.toast(t("stopped_discarded"))
+            st.rerun()
 
 
 current = _ui.workspace()

@@ -149,7 +149,8 @@ def test_progress_and_eta_while_running_ignore_the_setup_before_the_first_batch(
     assert progress.fraction() == pytest.approx(0.25)
     assert progress.eta() == pytest.approx(15.0, rel=0.05)  # 15 batches left at about 1 s each
     progress.add_epoch({"epoch": 1, "loss": 0.4, "accuracy": 0.8, "seconds": 5.0})
-    assert progress.fraction() == pytest.approx(0.5) and progress.log_lines == ["Epoch 1/2 - 5.0s - loss: 0.4000 - accuracy: 0.8000"]
+    assert progress.fraction() == pytest.approx(0.5) and progress.log_lines == [
+        "Epoch 1/2 (stopped after batch 5/10) - 5.0s - loss: 0.4000 - accuracy: 0.8000"]  # 5 of its 10 batches ran
 
 
 class _Listening(TrainingListener):

@@ -167,8 +167,45 @@ def test_running_job_survives_leaving_the_page_and_can_be_stopped(train_page: Ap
     job = train_page.session_state["workspace"].job
     assert job.wait(RUN_TIMEOUT).value == "stopped"
     train_page.run()
-    assert unescaped(train_page.success[0].value).startswith("Stopped by you after")
+    assert unescaped(train_page.warning[0].value).startswith("Stopped by you in epoch ")
     assert train_page.number_input(key="train_epochs").value == 1000  # the form kept its values
+
+
+def _stop_a_long_run(at: AppTest) -> Workspace:
+    """Trains for 1,000 epochs on the sample, stops it and reruns once it has been saved."""
+    click(at, "Use the sample")
+    tiny_settings(at, epochs=1000)
+    at.checkbox(key="train_early_stopping").uncheck().run()
+    click(at, "Train")
+    workspace = at.session_state["workspace"]
+    _wait_for(lambda: workspace.job.snapshot().epoch_history)
+    click(at, "Stop")
+    assert workspace.job.wait(RUN_TIMEOUT) == JobStatus.STOPPED
+    return workspace
+
+
+def test_a_stopped_run_waits_for_the_user_before_it_replaces_the_active_model(with_model: AppTest,
+                                                                              saved_model: str) -> None:
+    workspace = _stop_a_long_run(open_page(with_model, "pages/2_Train.py"))
+    with_model.run()
+    stopped = workspace.stopped_run
+    assert workspace.active.name == saved_model and stopped is not None
+    warning = unescaped(with_model.warning[0].value)
+    assert warning.startswith("Stopped by you in epoch ") and f"Saved as **{stopped.name}** – test accuracy " in warning
+    assert f"predictions still come from **{saved_model}**" in warning
+    click(with_model, "Use this model")
+    assert workspace.active.name == stopped.name and workspace.stopped_run is None
+    assert unescaped(with_model.success[0].value).startswith(f"Saved as **{stopped.name}**")
+
+
+def test_a_discarded_stopped_run_is_deleted_and_the_active_model_stays(with_model: AppTest, saved_model: str,
+                                                                       models_dir) -> None:
+    workspace = _stop_a_long_run(open_page(with_model, "pages/2_Train.py"))
+    with_model.run()
+    stopped = workspace.stopped_run.name
+    click(with_model, "Discard it")
+    assert workspace.active.name == saved_model and workspace.job is None
+    assert not (models_dir / stopped).exists() and not with_model.warning
 
 
 def test_while_the_model_is_saved_the_page_says_so_and_stop_is_off(train_page: AppTest,

@@ -58,6 +58,8 @@ def test_journey_upload_train_stop_evaluate_predict(page: Page, app_server: str)
     saved = page.get_by_test_id("stAlertContainer").filter(has_text="Saved as")
     expect(saved).to_contain_text("Stopped by you")
     model_name = re.search(r"Saved as (\S+)", saved.inner_text()).group(1)
+    page.get_by_role("button", name="Use this model").click()  # a stopped run is used only when chosen
+    wait_for_app(page)
 
     go_to(page, "Evaluate")
     expect(page.get_by_test_id("stMetric").filter(has_text="Accuracy")).to_be_visible()
