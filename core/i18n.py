@@ -230,7 +230,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "auto": ("auto", "自动"),
     "bidirectional": ("Bidirectional", "双向"),
-    "dropout": ("Dropout", "Dropout"),
+    "dropout": ("Dropout", "随机失活（Dropout）"),
     "epochs": ("Epochs", "轮数（epochs）"),
     "batch_size": ("Batch size", "批大小"),
     "learning_rate": ("Learning rate", "学习率"),

@@ -21,6 +21,9 @@ PENDING_KEY = "models_pending_selection"
 def table_ui(current: Workspace, infos: list[ModelInfo]) -> None:
     active = current.active.name if current.active else None
     frame = _tables.models_frame(infos, active, current.shelf.bundled_names())
+    # The split a model was scored on ("test", "validation") in the session's language; a file name stays.
+    frame["evaluated_on"] = [t(f"split_{split}") if split in ("test", "validation") else split
+                             for split in frame["evaluated_on"]]
     score = {"format": "percent", "min_value": 0.0, "max_value": 1.0}
     st.dataframe(frame, hide_index=True, column_config={
         "active": st.column_config.CheckboxColumn(t("active"), width="small"),

@@ -35,6 +35,12 @@ def test_models_page_lists_the_saved_model(app: AppTest, saved_model: str) -> No
     assert [json.loads(element.value) for element in details.json] == [metadata[key] for key in ("config", "data", "versions")]
 
 
+def test_the_models_table_names_the_split_in_chinese(app: AppTest, saved_model: str) -> None:
+    app.sidebar.radio(key="language").set_value("zh").run()
+    open_page(app, "pages/5_Models.py")
+    assert list(app.dataframe[0].value["evaluated_on"]) == ["测试集"]
+
+
 def test_broken_model_is_listed_with_its_reason(app: AppTest, models_dir) -> None:
     (models_dir / "half-saved").mkdir(parents=True)
     open_page(app, "pages/5_Models.py")
