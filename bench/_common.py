@@ -29,9 +29,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:  # scripts run as `python bench/x.py` find `core` this way
     sys.path.insert(0, str(REPO_ROOT))
 DATASETS_DIR = REPO_ROOT.parent / "shared" / "datasets"
-CORPORA = ("mr", "chnsenticorp", "airline_tweets")
+CORPORA = ("mr", "chnsenticorp", "airline_tweets", "online_shopping")
 # Chinese is written without spaces, so the peer reads character n-grams there and word n-grams elsewhere.
-CHARACTER_CORPORA = ("chnsenticorp",)
+CHARACTER_CORPORA = ("chnsenticorp", "online_shopping")
 MEGABYTE = 1024 * 1024
 
 # Quiet TensorFlow's start-up banners so tables stay readable; errors still show.
