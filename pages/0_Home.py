@@ -18,9 +18,9 @@ def intro_ui() -> None:
 
 # The four steps, each a link to its page.
 def steps_ui() -> None:
-    steps = ((_ui.DATA, "step_data"), (_ui.TRAIN, "step_train"), (_ui.EVALUATE, "step_evaluate"),
-             (_ui.PREDICT, "step_predict"))
-    for column, (number, (page, key)) in zip(st.columns(len(steps)), enumerate(steps, start=1)):
+    step_keys = ((_ui.DATA, "step_data"), (_ui.TRAIN, "step_train"), (_ui.EVALUATE, "step_evaluate"),
+                 (_ui.PREDICT, "step_predict"))
+    for column, (number, (page, key)) in zip(st.columns(len(step_keys)), enumerate(step_keys, start=1)):
         with column.container(border=True):
             st.page_link(page, label=f"{number}. {t(key)}", icon=_ui.ICONS[page])
             st.caption(t(f"{key}_help"))

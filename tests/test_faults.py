@@ -25,6 +25,7 @@ from core.predict import Predictor
 from core.registry import METADATA_FILE, MODEL_FILE, ModelRegistry
 from core.training import JobStatus, TrainingJob, _Recorder
 from tests.conftest import make_texts
+from tests.support import assert_same_model
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FAST = TrainConfig(family="mlp", layer_sizes=[8], vocab_size=300, batch_size=16, epochs=2, early_stopping=False)
@@ -96,7 +97,7 @@ def test_a_failed_job_frees_its_training_slot(train: Dataset, monkeypatch) -> No
     queue = core.training.JobQueue(slots=1)
     for _ in range(3):  # with a leaked slot the second job would wait forever
         _failed_with(TrainingJob(FAST, train, queue=queue).start(), "ZeroDivisionError")
-    assert queue.position(TrainingJob(FAST, train, queue=queue)) is None and not queue._running
+    assert not queue._running and not queue._waiting
 
 
 # --- the registry under crashes and damage ---------------------------------------------------------------------------
@@ -135,7 +136,7 @@ _KILLED_SAVE = textwrap.dedent(
 )
 
 
-def test_a_save_killed_halfway_leaves_only_complete_models(registry: ModelRegistry) -> None:
+def test_a_save_killed_halfway_leaves_only_complete_models(registry: ModelRegistry, tiny_model) -> None:
     child = subprocess.Popen(
         [sys.executable, "-c", _KILLED_SAVE, str(registry.root)],
         cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
@@ -153,7 +154,7 @@ def test_a_save_killed_halfway_leaves_only_complete_models(registry: ModelRegist
     assert registry.cleanup() == 0  # a fresh temp folder may belong to a save still running
     assert registry.cleanup(force=True) == 1
     assert sorted(path.name for path in registry.root.iterdir()) == ["complete"]
-    assert registry.load_model("complete") is not None
+    assert_same_model(registry.load_model("complete"), tiny_model)
 
 
 def _damage_metadata(folder: Path) -> None:

@@ -15,6 +15,7 @@ import pytest
 from core import registry as registry_module
 from core.errors import InvalidModelNameError, ModelNotFoundError, RegistryError
 from core.registry import MAX_NAME_BYTES, MAX_NAME_LENGTH, ModelRegistry, load_model_folder, read_model_folder, sanitize_name
+from tests.support import assert_same_model
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,9 +54,7 @@ def test_save_list_load_round_trip(registry: ModelRegistry, tiny_model) -> None:
     assert set(metadata["versions"]) == {"python", "tensorflow", "keras", "numpy"}
     assert all(metadata["versions"].values())
 
-    inputs = np.random.default_rng(0).normal(size=(5, 4)).astype("float32")
-    loaded = registry.load_model("tiny")
-    np.testing.assert_array_equal(np.asarray(loaded(inputs)), np.asarray(tiny_model(inputs)))
+    assert_same_model(registry.load_model("tiny"), tiny_model)
 
 
 def test_taken_name_gets_numbered_suffix_and_list_is_newest_first(registry: ModelRegistry, tiny_model) -> None:
@@ -160,8 +159,7 @@ def test_safe_mode_refuses_lambda_layers(registry: ModelRegistry, keras) -> None
 def test_a_folder_is_read_and_loaded_by_path_alone(registry: ModelRegistry, tiny_model, keras, tmp_path: Path) -> None:
     info = _save(registry, tiny_model)
     assert read_model_folder(info.path) == registry.get("tiny")
-    inputs = np.ones((2, 4), dtype="float32")
-    np.testing.assert_array_equal(np.asarray(load_model_folder(info.path)(inputs)), np.asarray(tiny_model(inputs)))
+    assert_same_model(load_model_folder(info.path), tiny_model)
     (info.path / "model.keras").unlink()
     assert read_model_folder(info.path).broken == "model.keras is missing"
     with pytest.raises(RegistryError, match="'tiny' could not be loaded"):
@@ -220,7 +218,7 @@ def test_read_only_registry(registry: ModelRegistry, tiny_model) -> None:
     _save(registry, tiny_model)
     bundled = ModelRegistry(registry.root, read_only=True)
     assert [info.name for info in bundled.list()] == ["tiny"]
-    assert bundled.load_model("tiny") is not None
+    assert_same_model(bundled.load_model("tiny"), tiny_model)
     for action in (lambda: _save(bundled, tiny_model, "x"), lambda: bundled.rename("tiny", "x"),
                    lambda: bundled.delete("tiny"), bundled.cleanup):
         with pytest.raises(RegistryError, match="bundled models are read-only"):

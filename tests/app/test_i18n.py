@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import string
+import textwrap
 
 import pytest
 
@@ -12,17 +14,13 @@ from core.i18n import STRINGS, t
 from core.samples import sample_names
 from tests.app.conftest import REPO
 
-# Keys the pages build at run time, e.g. t(f"family_{family}").
+# Keys the pages build at run time, e.g. t(f"family_{family}"); the keys written out are found in the sources.
 DYNAMIC_KEYS = [
     *(f"family_{family}" for family in FAMILIES),
     *(f"preset_{name}" for name in [*PRESETS, "custom"]),
     *(f"sample_{name}" for name in sample_names()),
-    *(f"ngrams_{n}" for n in (1, 2, 3)),
     "split_test", "split_validation",
-    *(f"nav_{page}" for page in ("home", "data", "train", "evaluate", "predict", "models")),
-    *(f"{page}_{part}" for page in ("data", "train", "evaluate", "predict", "models") for part in ("title", "caption")),
-    *(f"step_{step}{suffix}" for step in ("data", "train", "evaluate", "predict") for suffix in ("", "_help")),
-    *(f"delimiter_{name}" for name in ("comma", "tab", "semicolon", "bar", "other")),
+    *(f"step_{step}_help" for step in ("data", "train", "evaluate", "predict")),
 ]
 
 
@@ -37,11 +35,83 @@ def test_both_languages_have_the_same_fields(key: str) -> None:
     assert _fields(english) == _fields(chinese)
 
 
-def test_every_key_the_pages_use_exists() -> None:
-    sources = [REPO / "app.py", *sorted((REPO / "pages").glob("*.py"))]
-    used = {key for path in sources for key in re.findall(r'\bt\("([^"]+)"', path.read_text(encoding="utf-8"))}
-    missing = sorted((used | set(DYNAMIC_KEYS)) - set(STRINGS))
-    assert not missing
+# Functions that look a string up: `t` in pages and core.i18n, `translate` where pages/_ui imports it under that name.
+_LOOKUPS = {"t", "translate"}
+# Tables of keys by name (ERROR_SUMMARIES, _DELIMITER_KEYS, step_keys): every string in them (in a dict, every
+# value) is a key.
+_KEY_TABLE = re.compile(r"(?i).*(_keys|summaries)$")
+
+
+def _called_name(call: ast.Call) -> str | None:
+    function = call.func
+    return function.id if isinstance(function, ast.Name) else getattr(function, "attr", None)
+
+
+def _key_parameters(trees: list[ast.Module]) -> dict[str, list[str]]:
+    """Functions whose parameters named `..._key` take a key, e.g. page_header(title_key, caption_key); a bare `key`
+    is a widget's session-state key, as in Streamlit."""
+    functions = {}
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef):
+                names = [argument.arg for argument in node.args.args]
+                if any(name.endswith("_key") for name in names):
+                    functions[node.name] = names
+    return functions
+
+
+def _keys_in(trees: list[ast.Module]) -> tuple[set[str], set[str]]:
+    """Keys written out in the sources, with either quotes, and the patterns of keys built with f-strings."""
+    keyed = _key_parameters(trees)
+    keys, patterns = set(), set()
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and node.args and _called_name(node) in _LOOKUPS:
+                argument = node.args[0]
+                if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+                    keys.add(argument.value)
+                elif isinstance(argument, ast.JoinedStr):  # t(f"family_{family}"): some key must fit
+                    patterns.add("".join(re.escape(part.value) if isinstance(part, ast.Constant) else ".+"
+                                         for part in argument.values))
+            elif isinstance(node, ast.Call) and _called_name(node) in keyed:
+                parameters = keyed[_called_name(node)]
+                keys |= {argument.value for name, argument in zip(parameters, node.args)
+                         if name.endswith("_key") and isinstance(argument, ast.Constant)}
+            elif isinstance(node, ast.Assign) and any(_KEY_TABLE.match(getattr(target, "id", "")) for target in node.targets):
+                table = ast.List(node.value.values, ast.Load()) if isinstance(node.value, ast.Dict) else node.value
+                keys |= {part.value for part in ast.walk(table)
+                         if isinstance(part, ast.Constant) and isinstance(part.value, str)}
+    return keys, patterns
+
+
+def _sources() -> list[ast.Module]:
+    paths = [REPO / "app.py", *sorted((REPO / "pages").glob("*.py")), *sorted((REPO / "core").glob("*.py"))]
+    return [ast.parse(path.read_text(encoding="utf-8")) for path in paths]
+
+
+def test_every_key_the_app_uses_exists() -> None:
+    # Settings' labels, help and choices are checked with the config (tests/test_config.py).
+    from pages._ui import PAGES
+
+    keys, patterns = _keys_in(_sources())
+    keys |= {title_key for _, title_key, _, _ in PAGES} | set(DYNAMIC_KEYS)
+    assert sorted(keys - set(STRINGS)) == []
+    assert sorted(pattern for pattern in patterns if not any(re.fullmatch(pattern, key) for key in STRINGS)) == []
+
+
+def test_the_key_finder_sees_single_quotes_tables_and_key_parameters() -> None:
+    source = textwrap.dedent("""
+        ERROR_SUMMARIES = ((DataError, "error_data"),)
+        _DELIMITER_KEYS = {",": "delimiter_comma"}
+        def header(title_key, other, key): ...
+        t('single_quoted')
+        _ui.t("double_quoted", rows=3)
+        header("title", "not_a_key", "widget_key")
+        t(f"family_{family}")
+    """)
+    keys, patterns = _keys_in([ast.parse(source)])
+    assert keys == {"error_data", "delimiter_comma", "single_quoted", "double_quoted", "title"}
+    assert patterns == {"family_.+"}
 
 
 def test_t_fills_values_and_falls_back_to_english() -> None:
