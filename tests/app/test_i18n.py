@@ -91,7 +91,7 @@ def _sources() -> list[ast.Module]:
 
 def test_every_key_the_app_uses_exists() -> None:
     # Settings' labels, help and choices are checked with the config (tests/test_config.py).
-    from pages._ui import PAGES
+    from pages._nav import PAGES
 
     keys, patterns = _keys_in(_sources())
     keys |= {title_key for _, title_key, _, _ in PAGES} | set(DYNAMIC_KEYS)
