@@ -64,6 +64,7 @@ def _check_sessions_apart(alice: Page, bob: Page, carol: Page, app_server: str) 
     # Alice stops; Bob's run goes on and his chart keeps growing.
     stop_button(alice).click()
     expect(alice.get_by_text(re.compile(r"Saved as alice-run"))).to_be_visible(timeout=60_000)
+    alice.get_by_role("button", name="Use this model").click()  # a stopped run is used only when chosen
     wait_for_app(alice)
     expect(alice.get_by_text("Active model: alice-run")).to_be_visible()
     expect(stop_button(bob)).to_be_enabled()
