@@ -122,6 +122,11 @@ class Setting:
         if not self._fits(value):
             raise ConfigError(f"Setting {name}={value!r} is out of range: use {self.allowed()}.")
 
+    @property
+    def choices(self) -> tuple[Any, ...]:
+        """What a "choice" offers on the Train page: None first (shown as `none`, e.g. auto) where it is allowed."""
+        return (None, *self.options) if self.none is not None else self.options
+
     def allowed(self) -> str:
         """What is allowed, in words ("0 to 0.9"): built from the same numbers the check uses, so they agree."""
         if self.kind == "choice":
@@ -143,7 +148,7 @@ class Setting:
         text = text.strip()
         if self.none is not None and text.lower() == self.none:
             return None
-        reader = type(self.default) if self.kind == "choice" else _READERS[self.kind]
+        reader = type(self.options[0]) if self.kind == "choice" else _READERS[self.kind]
         try:
             return reader(text)
         except ConfigError:  # parse_layer_sizes says itself what is wrong
@@ -205,10 +210,12 @@ class TrainConfig:
     vocab_size: int = described(Setting(
         kind="int", default=20_000, label="vocab_size", help="vocab_size_help", group="model",
         minimum=100, maximum=500_000, step=1000))
-    # mlp only: 1 reads words (CJK: characters), 2 adds word (CJK: character) bigrams.
-    ngrams: int = described(Setting(
-        kind="choice", default=2, label="ngrams", help="ngrams_help", group="model", options=(1, 2, 3),
-        families=("mlp",)))
+    # mlp only: 1 reads words (CJK: characters), 2 adds word (CJK: character) bigrams, 3 trigrams too. None
+    # (auto) picks 3 when most of the training text is CJK characters and 2 otherwise: character trigrams
+    # won on two Chinese corpora, word trigrams lost on English (core.text.ngram_width_for, bench/RESULTS.md).
+    ngrams: int | None = described(Setting(
+        kind="choice", default=None, label="ngrams", help="ngrams_help", group="model", options=(1, 2, 3),
+        none="auto", families=("mlp",)))
     # mlp only: sublinear term frequency and unit-length TF-IDF rows, as scikit-learn's
     # TfidfVectorizer(sublinear_tf=True); False feeds plain TF-IDF, as the article's bag of words.
     normalize_tf_idf: bool = described(Setting(
@@ -319,7 +326,7 @@ SETTINGS: Mapping[str, Setting] = MappingProxyType(
 # the majority class. "default" is ours, chosen by measurement (bench/accuracy.py, bench/RESULTS.md).
 PRESETS: dict[str, TrainConfig] = {
     "default": TrainConfig(
-        family="mlp", layer_sizes=[64], ngrams=2, vocab_size=50_000, dropout=0.5,
+        family="mlp", layer_sizes=[64], ngrams=None, vocab_size=50_000, dropout=0.5,
         # Batch 256 at 3e-3 suits unit-length TF-IDF rows: as fast as batch 128 at 1e-3, and more accurate.
         learning_rate=3e-3, epochs=20, batch_size=256, patience=2, preset="default",
     ),

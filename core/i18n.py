@@ -209,9 +209,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "vocab_size": ("Vocabulary size", "词表大小"),
     "ngrams": ("Word groups", "词组长度"),
     "ngrams_help": (
-        "MLP only: also read neighbouring words (Chinese: characters) together.",
-        "仅 MLP：同时读取相邻的词（中文为相邻汉字）。",
+        "MLP only: also read neighbouring words (Chinese: characters) together. Auto reads up to three "
+        "neighbouring characters when most of the training text is Chinese, Japanese or Korean, and words "
+        "and pairs otherwise.",
+        "仅 MLP：同时读取相邻的词（中文为相邻汉字）。自动：训练文本以中文、日文或韩文为主时最多读取三个相邻汉字，"
+        "否则读取词和二元组。",
     ),
+    "ngrams_auto": ("auto: up to triples for Chinese, pairs otherwise", "自动：中文最多三元组，其他为二元组"),
     "ngrams_1": ("single words", "单个词"),
     "ngrams_2": ("words and pairs", "词和二元组"),
     "ngrams_3": ("up to triples", "最多三元组"),

@@ -12,7 +12,7 @@ import keras
 from keras import layers
 
 from core.config import TrainConfig
-from core.text import SparseTfIdf, build_vocabulary, sequence_length_for, standardize
+from core.text import SparseTfIdf, build_vocabulary, ngram_width_for, sequence_length_for, standardize
 
 
 def build_model(config: TrainConfig, train_texts: Sequence[str], classes: Sequence[str]) -> keras.Model:
@@ -38,9 +38,10 @@ def build_model(config: TrainConfig, train_texts: Sequence[str], classes: Sequen
 
 def _tf_idf_features(config: TrainConfig, train_texts: Sequence[str], inputs: keras.KerasTensor) -> keras.KerasTensor:
     """Sparse TF-IDF over 1..n-grams, for the dense family."""
-    vocabulary = build_vocabulary(train_texts, max_tokens=config.vocab_size - 1, ngrams=config.ngrams)
+    ngrams = config.ngrams or ngram_width_for(train_texts)  # the width is kept in the saved vectorizer
+    vocabulary = build_vocabulary(train_texts, max_tokens=config.vocab_size - 1, ngrams=ngrams)
     counter = layers.TextVectorization(
-        standardize=standardize, ngrams=config.ngrams, output_mode="count", sparse=True, name="vectorizer"
+        standardize=standardize, ngrams=ngrams, output_mode="count", sparse=True, name="vectorizer"
     )
     counter.set_vocabulary(vocabulary.tokens)
     tf_idf = SparseTfIdf(len(vocabulary.tokens) + 1, normalize=config.normalize_tf_idf, name="tf_idf")

@@ -81,6 +81,18 @@ def build_vocabulary(texts: Sequence[str], *, max_tokens: int, ngrams: int = 1) 
     return Vocabulary([token.decode("utf-8") for token in unique[order]], idf.astype(np.float32), len(texts))
 
 
+def ngram_width_for(texts: Sequence[str]) -> int:
+    """The n-gram width "auto" means: 3 when most tokens of `texts` are CJK characters, 2 otherwise.
+
+    A CJK character is about a morpheme, so character trigrams still span only a word or two, while word
+    trigrams of English are too rare to learn from: at the same settings 3 beat 2 on both Chinese corpora
+    and lost on both English ones (bench/RESULTS.md, "Chinese settings chosen across corpora").
+    """
+    tokens = _split_tokens(texts).flat_values if texts else tf.constant([], dtype=tf.string)
+    characters = int(tf.math.count_nonzero(tf.strings.regex_full_match(tokens, f"[{_CJK}]")))
+    return 3 if 2 * characters > int(tf.size(tokens)) else 2
+
+
 def sequence_length_for(texts: Sequence[str], percentile: float = 95.0) -> int:
     """A sequence length that covers most texts whole without padding everything to the longest one."""
     lengths = _split_tokens(texts).row_lengths().numpy()

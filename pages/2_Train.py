@@ -98,7 +98,8 @@ def setting_ui(name: str, setting: Setting, **changes: Any) -> None:
     label = t(setting.label)
     common = {"key": _key(name), "help": t(setting.help), "disabled": unused or switched_off, **changes}
     if setting.kind == "choice":
-        _ui.translated_selectbox(label, setting.options, format_func=lambda option: t(f"{name}_{option}"), **common)
+        _ui.translated_selectbox(label, setting.choices, **common,
+                                 format_func=lambda option: t(f"{name}_{setting.none if option is None else option}"))
     elif setting.kind == "sizes":
         st.text_input(label, **common, **KEEP)
     elif setting.kind == "bool":

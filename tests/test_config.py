@@ -77,8 +77,8 @@ def test_every_field_has_a_complete_description(name: str) -> None:
     if setting.kind == "sizes":
         assert setting.max_items >= 1
     if setting.kind == "choice":
-        assert setting.default in setting.options
-        assert {f"{name}_{option}" for option in setting.options} <= set(STRINGS)
+        assert setting.default in setting.choices
+        assert {f"{name}_{setting.none if option is None else option}" for option in setting.choices} <= set(STRINGS)
     if setting.offered:
         assert all(setting.minimum <= value <= setting.maximum for value in setting.offered)
     if setting.requires is not None:
@@ -146,6 +146,8 @@ def test_settings_that_allow_none_say_what_it_means() -> None:
     assert TrainConfig(sequence_length=None, clipnorm=None, preset=None).sequence_length is None
     assert SETTINGS["sequence_length"].parse("sequence_length", " AUTO ") is None
     assert SETTINGS["clipnorm"].parse("clipnorm", "none") is None
+    assert SETTINGS["ngrams"].parse("ngrams", "auto") is None and TrainConfig().ngrams is None
+    assert SETTINGS["ngrams"].choices == (None, 1, 2, 3) and SETTINGS["family"].choices == SETTINGS["family"].options
 
 
 @pytest.mark.parametrize(
@@ -188,4 +190,5 @@ def test_a_config_saved_before_the_fields_were_described_still_loads() -> None:
              "sequence_length": None, "embedding_dim": 128, "bidirectional": False, "dropout": 0.0,
              "learning_rate": 0.0005, "clipnorm": 1.0, "epochs": 100, "batch_size": 32, "validation_split": 0.1,
              "test_split": 0.1, "early_stopping": True, "patience": 3, "seed": 42, "preset": "article-lstm"}
-    assert TrainConfig.from_dict(saved) == preset("article-lstm")
+    # ngrams was 2 for every model until "auto" became the default; an LSTM never reads it.
+    assert TrainConfig.from_dict(saved) == preset("article-lstm").replace(ngrams=2)

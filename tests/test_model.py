@@ -45,6 +45,17 @@ def test_default_reads_sublinear_unit_length_tf_idf_of_words_and_pairs():
     assert model.layers[2].normalize
 
 
+def test_default_reads_character_trigrams_of_chinese_and_keeps_the_width_in_the_model(tmp_path):
+    texts = ["房间很干净", "服务太差了", "下次还来", "再也不来"] * 5
+    model = build_model(preset("default"), texts, ("a", "b"))
+    assert model.layers[1].get_config()["ngrams"] == 3
+    assert "很 干 净" in model.layers[1].get_vocabulary()
+    model.save(tmp_path / "model.keras")
+    loaded = keras.saving.load_model(tmp_path / "model.keras", safe_mode=True)
+    assert loaded.layers[1].get_config()["ngrams"] == 3
+    assert build_model(preset("default").replace(ngrams=2), texts, ("a", "b")).layers[1].get_config()["ngrams"] == 2
+
+
 @pytest.mark.parametrize(
     "config",
     [

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from core.text import SparseTfIdf, build_vocabulary, sequence_length_for, standardize, tokenize
+from core.text import SparseTfIdf, build_vocabulary, ngram_width_for, sequence_length_for, standardize, tokenize
 
 
 def test_tokenize_lowercases_strips_html_and_keeps_sentiment_punctuation():
@@ -48,6 +48,15 @@ def test_vocabulary_is_ordered_by_frequency_then_alphabetically_and_capped():
 
 def test_chinese_bigrams_are_neighbouring_characters():
     assert "很 好" in build_vocabulary(["很好"], max_tokens=10, ngrams=2).tokens
+
+
+def test_auto_ngram_width_is_three_for_mostly_cjk_text_and_two_otherwise():
+    assert ngram_width_for(["房间很干净，服务也很好", "これはいい"]) == 3
+    assert ngram_width_for(["the room was clean", "great service"]) == 2
+    # Counted in tokens: one English word weighs as much as one Chinese character.
+    assert ngram_width_for(["very good 很好", "not bad 不错"]) == 2
+    assert ngram_width_for(["good 很好", "bad 不错"]) == 3
+    assert ngram_width_for([]) == 2 and ngram_width_for(["!!"]) == 2
 
 
 def test_sequence_length_covers_most_texts_within_bounds():

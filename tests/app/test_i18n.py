@@ -19,6 +19,7 @@ DYNAMIC_KEYS = [
     *(f"family_{family}" for family in FAMILIES),
     *(f"preset_{name}" for name in [*PRESETS, "custom"]),
     *(f"sample_{name}" for name in sample_names()),
+    *(f"ngrams_{n}" for n in (1, 2, 3, "auto")),
     "split_test", "split_validation",
     *(f"step_{step}_help" for step in ("data", "train", "evaluate", "predict")),
 ]

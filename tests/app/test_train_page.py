@@ -86,7 +86,7 @@ def test_every_widget_has_the_configs_bounds_label_and_help(train_page: AppTest,
     setting, widget = SHOWN[name], _widget(train_page, name)
     assert widget.label == t(setting.label) and widget.help == t(setting.help)
     if setting.kind == "choice":
-        assert len(widget.options) == len(setting.options)
+        assert len(widget.options) == len(setting.choices)
     elif setting.offered:
         offered = [float(option) for option in widget.options]
         assert set(setting.offered) <= set(offered)
