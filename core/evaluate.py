@@ -12,9 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from core.errors import DataError
+from core.errors import ConfigError, DataError
 
 MAX_ROC_POINTS = 200
+# The decision thresholds a two-class evaluation is scored at, for the Evaluate page's slider: 0.01 to 0.99.
+THRESHOLDS = tuple(round(step / 100, 2) for step in range(1, 100))
 
 
 @dataclass(frozen=True)
@@ -40,13 +42,17 @@ class Evaluation:
     roc_auc: float | None  # binary only: positive class is classes[1]; None when a class is absent
     roc_curve: list[tuple[float, float]] | None  # (false positive rate, true positive rate), binary only
     misclassified: list[dict]  # {"text", "true", "predicted", "confidence", "p_<label>"...}, worst first
+    # Binary only: (threshold, precision, recall, F1) of the positive class classes[1] when it is predicted at
+    # P(classes[1]) >= threshold, for each of THRESHOLDS; None for more classes and for older saved models.
+    threshold_curve: list[tuple[float, float, float, float]] | None = None
 
     def to_dict(self) -> dict:
         """Returns a JSON-able dict (tuples become lists) for saving beside the model."""
         result = asdict(self)
         result["classes"] = list(self.classes)
-        if self.roc_curve is not None:
-            result["roc_curve"] = [list(point) for point in self.roc_curve]
+        for curve in ("roc_curve", "threshold_curve"):
+            if getattr(self, curve) is not None:
+                result[curve] = [list(point) for point in getattr(self, curve)]
         return result
 
     @classmethod
@@ -57,7 +63,7 @@ class Evaluation:
             DataError: a required field is missing or has the wrong shape (a damaged or foreign metadata file).
         """
         try:
-            curve = values.get("roc_curve")
+            curve, thresholds = values.get("roc_curve"), values.get("threshold_curve")
             return cls(
                 accuracy=float(values["accuracy"]),
                 macro_f1=float(values["macro_f1"]),
@@ -67,6 +73,7 @@ class Evaluation:
                 roc_auc=None if values.get("roc_auc") is None else float(values["roc_auc"]),
                 roc_curve=[tuple(point) for point in curve] if curve else None,
                 misclassified=list(values.get("misclassified", [])),
+                threshold_curve=[tuple(map(float, point)) for point in thresholds] if thresholds else None,
             )
         except (KeyError, TypeError, ValueError) as error:
             raise DataError(f"The saved evaluation cannot be read ({type(error).__name__}: {error}).") from error
@@ -141,6 +148,41 @@ def roc_curve(
     ]
 
 
+def threshold_curve(is_positive: np.ndarray, scores: np.ndarray) -> list[tuple[float, float, float, float]]:
+    """(threshold, precision, recall, F1) of the positive class at each of THRESHOLDS, predicting positive when
+    the score reaches the threshold; a ratio without a denominator is 0, as in `per_class_metrics`."""
+    thresholds = np.array(THRESHOLDS)
+    predicted = scores[None, :] >= thresholds[:, None]
+    true_positives = (predicted & is_positive[None, :]).sum(axis=1).astype(float)
+    precision = _safe_divide(true_positives, predicted.sum(axis=1))
+    recall = _safe_divide(true_positives, np.full_like(true_positives, np.count_nonzero(is_positive)))
+    f1 = _safe_divide(2 * precision * recall, precision + recall)
+    return [tuple(map(float, point)) for point in zip(thresholds, precision, recall, f1)]
+
+
+def decide(probabilities: np.ndarray, threshold: float | None = None) -> np.ndarray:
+    """The predicted class of each row: the likeliest, or with two classes and a threshold, classes[1] exactly
+    when its probability reaches the threshold (a stricter or looser bar for the positive class)."""
+    probabilities = np.asarray(probabilities)
+    if threshold is None or probabilities.shape[1] != 2:
+        return probabilities.argmax(axis=1)
+    return (probabilities[:, 1] >= threshold).astype(int)
+
+
+def check_threshold(threshold: float, classes: Sequence[str]) -> None:
+    """Refuses a threshold a model cannot use.
+
+    Raises:
+        ConfigError: the model has more than two classes, or the threshold is not strictly between 0 and 1.
+    """
+    if len(classes) != 2:
+        raise ConfigError(f"A decision threshold needs a model with two classes; this one has {len(classes)} "
+                          f"({', '.join(classes)}), so it always predicts the likeliest class.")
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 < threshold < 1:
+        raise ConfigError(f"Decision threshold {threshold!r} is out of range: use a number between 0 and 1, "
+                          f"for example 0.5.")
+
+
 def probability_column(label: str) -> str:
     """The name of the column holding the probability of class `label` ("p_positive"), in misclassified rows
     (saved in metadata.json, so the spelling must not change) and in every table of probabilities."""
@@ -152,10 +194,11 @@ def misclassified_examples(
     true_indices: np.ndarray,
     probabilities: np.ndarray,
     classes: Sequence[str],
+    threshold: float | None = None,
 ) -> list[dict]:
     """Wrong predictions, most confident first, because confident mistakes are the most telling to read."""
-    predicted_indices = probabilities.argmax(axis=1)
-    confidence = probabilities.max(axis=1)
+    predicted_indices = decide(probabilities, threshold)
+    confidence = probabilities[np.arange(len(predicted_indices)), predicted_indices]
     wrong = np.flatnonzero(predicted_indices != true_indices)
     wrong = wrong[np.argsort(-confidence[wrong], kind="mergesort")]
     return [
@@ -175,14 +218,17 @@ def evaluate_probabilities(
     true_labels: Sequence[str],
     probabilities: np.ndarray,
     classes: Sequence[str],
+    threshold: float | None = None,
 ) -> Evaluation:
-    """Scores class probabilities against the true labels; the predicted class is the most probable one.
+    """Scores class probabilities against the true labels; the predicted class is the most probable one, or for
+    two classes the one `decide` picks with the model's decision `threshold`.
 
     Args:
         texts: The evaluated texts, shown for misclassified examples.
         true_labels: The true label of each text; every one must be among `classes`.
         probabilities: Array of shape (len(texts), len(classes)), columns in `classes` order.
         classes: The model's classes.
+        threshold: The model's decision threshold for classes[1] (two classes only); None predicts the likeliest.
 
     Raises:
         DataError: The set is empty, sizes disagree, or a label is unknown to the model.
@@ -191,10 +237,10 @@ def evaluate_probabilities(
     probabilities = np.asarray(probabilities, dtype=float)
     true_indices = _label_indices(true_labels, classes)
     _check_shapes(texts, true_indices, probabilities, classes)
-    predicted_indices = probabilities.argmax(axis=1)
+    predicted_indices = decide(probabilities, threshold)
     confusion = confusion_matrix(true_indices, predicted_indices, len(classes))
     per_class = per_class_metrics(confusion, classes)
-    auc, curve = _binary_roc(true_indices, probabilities) if len(classes) == 2 else (None, None)
+    auc, curve, thresholds = _binary_curves(true_indices, probabilities) if len(classes) == 2 else (None,) * 3
     return Evaluation(
         accuracy=accuracy(true_indices, predicted_indices),
         macro_f1=float(np.mean([metrics.f1 for metrics in per_class])),
@@ -203,7 +249,8 @@ def evaluate_probabilities(
         confusion=confusion.tolist(),
         roc_auc=auc,
         roc_curve=curve,
-        misclassified=misclassified_examples(list(texts), true_indices, probabilities, classes),
+        misclassified=misclassified_examples(list(texts), true_indices, probabilities, classes, threshold),
+        threshold_curve=thresholds,
     )
 
 
@@ -216,7 +263,8 @@ def evaluate(predictor: Any, dataset: Any) -> Evaluation:
     _require_rows(len(dataset.texts))
     _label_indices(dataset.labels, tuple(predictor.classes))  # fail before spending time on predictions
     probabilities = predictor.predict_proba(list(dataset.texts))
-    return evaluate_probabilities(dataset.texts, dataset.labels, probabilities, predictor.classes)
+    return evaluate_probabilities(dataset.texts, dataset.labels, probabilities, predictor.classes,
+                                  getattr(predictor, "threshold", None))
 
 
 def _label_indices(labels: Sequence[str], classes: tuple[str, ...]) -> np.ndarray:
@@ -250,12 +298,12 @@ def _require_rows(count: int) -> None:
         raise DataError("The evaluation set is empty; choose a test file or a test split with at least one row.")
 
 
-def _binary_roc(
+def _binary_curves(
     true_indices: np.ndarray, probabilities: np.ndarray
-) -> tuple[float | None, list[tuple[float, float]] | None]:
-    """ROC area and curve for two classes, scoring by the probability of the positive class, classes[1]."""
+) -> tuple[float | None, list[tuple[float, float]] | None, list[tuple[float, float, float, float]]]:
+    """ROC area, ROC curve and threshold curve for two classes, scoring by the probability of classes[1]."""
     is_positive, scores = true_indices == 1, probabilities[:, 1]
-    return roc_auc(is_positive, scores), roc_curve(is_positive, scores)
+    return roc_auc(is_positive, scores), roc_curve(is_positive, scores), threshold_curve(is_positive, scores)
 
 
 def _safe_divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:

@@ -36,6 +36,6 @@ def explain(predictor: Predictor, text: str) -> Explanation:
     tokens = tokenize([text])[0][:MAX_EXPLAINED_TOKENS]
     variants = [" ".join(tokens)] + [" ".join(tokens[:index] + tokens[index + 1 :]) for index in range(len(tokens))]
     probabilities = predictor.predict_proba(variants)
-    label = int(probabilities[0].argmax())
+    label = predictor.classes.index(predictor.labels(probabilities[:1])[0])  # the label Predict shows
     influence = probabilities[0, label] - probabilities[1:, label]
     return Explanation(predictor.classes[label], float(probabilities[0, label]), tokens, influence.tolist())

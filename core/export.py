@@ -31,11 +31,15 @@ def export_saved_model(predictor: Predictor, destination: str | Path) -> Path:
     destination = Path(destination)
     if destination.exists():
         raise RegistryError(f"{destination} exists already: choose a new folder for the SavedModel.")
-    model, classes = predictor.model, tf.constant(list(predictor.classes))
+    model, classes, threshold = predictor.model, tf.constant(list(predictor.classes)), predictor.threshold
 
     def serve(texts: tf.Tensor) -> dict[str, tf.Tensor]:
         probabilities = model(tf.reshape(texts, (-1, 1)), training=False)
-        return {"probabilities": probabilities, "label": tf.gather(classes, tf.argmax(probabilities, axis=1))}
+        if threshold is None:
+            chosen = tf.argmax(probabilities, axis=1)
+        else:  # the model's saved decision threshold for classes[1], as core.evaluate.decide applies it
+            chosen = tf.cast(probabilities[:, 1] >= threshold, tf.int64)
+        return {"probabilities": probabilities, "label": tf.gather(classes, chosen)}
 
     archive = keras.export.ExportArchive()
     archive.track(model)

@@ -143,6 +143,27 @@ STRINGS: dict[str, tuple[str, str]] = {
     "test_upload_label": ("Test file (CSV, TSV or TXT)", "测试文件（CSV、TSV 或 TXT）"),
     "test_file_loaded": ("Test file {source}: {rows:,} rows.", "测试文件 {source}：{rows:,} 行。"),
     "test_file_remove": ("Use a random test split instead", "改用随机测试集"),
+    # --- decision threshold (evaluate page) ---
+    "threshold_title": ("Decision threshold", "判定阈值"),
+    "threshold_label": ("Predict {positive} when its probability is at least",
+                        "当 {positive} 的概率不低于此值时预测为 {positive}"),
+    "threshold_help": (
+        "Higher: fewer {positive} predictions, more of them right (precision up, recall down). The numbers are for "
+        "{positive} on the evaluated rows.",
+        "调高：预测为 {positive} 的更少但更准（精确率升高、召回率降低）。数字针对已评估数据中的 {positive}。",
+    ),
+    "pr_curve": ("Precision-recall curve", "精确率-召回率曲线"),
+    "threshold_save": ("Save this threshold with the model", "将此阈值保存到模型"),
+    "threshold_reset": ("Back to the likeliest class", "恢复为预测最可能的类别"),
+    "threshold_saved": (
+        "Saved threshold: {threshold:.2f}. Predict, batch prediction, the command line and exports use it.",
+        "已保存阈值：{threshold:.2f}。预测、批量预测、命令行和导出都会使用它。",
+    ),
+    "threshold_none": ("No threshold saved: the likeliest class is predicted.", "未保存阈值：预测最可能的类别。"),
+    "threshold_metrics_note": (
+        "The numbers above were measured when the model was scored; this section shows the chosen threshold.",
+        "上方数字是模型评估时的结果；本节显示所选阈值下的结果。",
+    ),
     # --- suspect labels (data page) ---
     "suspects_title": ("Suspect labels", "可疑标签"),
     "suspects_help": (

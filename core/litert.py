@@ -65,7 +65,7 @@ def write_export(model_dir: str | Path, destination: str | Path, quantize: str =
     temporary = Path(tempfile.mkdtemp(prefix=".tmp-export-", dir=destination.parent))
     try:
         (temporary / litert_preprocess.MODEL_FILE).write_bytes(convert(numeric, quantize))
-        spec = preprocessing_spec(predictor.model, predictor.classes)
+        spec = {**preprocessing_spec(predictor.model, predictor.classes), "threshold": predictor.threshold}
         (temporary / litert_preprocess.PREPROCESSING_FILE).write_text(json.dumps(spec, ensure_ascii=False), "utf-8")
         shutil.copyfile(litert_preprocess.__file__, temporary / "litert_preprocess.py")
         (temporary / EXAMPLE_FILE).write_text(EXAMPLE, "utf-8")
@@ -218,7 +218,7 @@ def _readme(name: str, spec: dict[str, Any], quantize: str) -> str:
     return f"""# {name} as TensorFlow Lite
 
 Exported by Sentiment Studio{' with int8 weights (dynamic-range quantization)' if quantize == 'int8' else ''}.
-Classes: {', '.join(spec['classes'])}.
+Classes: {', '.join(spec['classes'])}.{_threshold_line(spec)}
 
 - `model.tflite`: the network after its text layers; input {shape}, output class probabilities.
 - `preprocessing.json`: vocabulary, IDF weights and the character rules of the app's text standardization.
@@ -234,6 +234,14 @@ model = LiteModel("{name}")
 label, probabilities = model.predict(["a text"])[0]
 ```
 """
+
+
+def _threshold_line(spec: dict[str, Any]) -> str:
+    threshold = spec.get("threshold")
+    if threshold is None:
+        return ""
+    return (f" `{spec['classes'][1]}` is predicted when its probability reaches the model's decision threshold "
+            f"{threshold:g} (saved on the Evaluate page); `LiteModel.predict` applies it.")
 
 
 def export_in_subprocess(model_dir: str | Path, destination: str | Path, quantize: str = "none",

@@ -152,9 +152,17 @@ class LiteModel:
         return np.concatenate(chunks) if chunks else np.zeros((0, len(self.classes)), dtype=np.float32)
 
     def predict(self, texts: Sequence[str]) -> list[tuple[str, dict[str, float]]]:
-        """The most likely label and every class's probability, for each text."""
-        return [(self.classes[int(row.argmax())], dict(zip(self.classes, map(float, row))))
+        """The predicted label and every class's probability, for each text: the likeliest label, or with a
+        saved decision threshold (two classes), the second class exactly when its probability reaches it."""
+        threshold = self.preprocessor.spec.get("threshold")
+        return [(self._label(row, threshold), dict(zip(self.classes, map(float, row))))
                 for row in self.predict_proba(texts)]
+
+    def _label(self, row: np.ndarray, threshold: float | None) -> str:
+        # This file runs without the app, so it repeats core.evaluate.decide's rule rather than importing it.
+        if threshold is None or len(self.classes) != 2:
+            return self.classes[int(row.argmax())]
+        return self.classes[1] if row[1] >= threshold else self.classes[0]
 
     def _run(self, features: np.ndarray) -> np.ndarray:
         if len(features) != self._batch:  # resizing re-plans the interpreter's memory, so only when needed

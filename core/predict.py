@@ -15,7 +15,8 @@ import numpy as np
 import tensorflow as tf
 
 from core.errors import RegistryError
-from core.registry import load_model_folder, read_model_folder
+from core.evaluate import check_threshold, decide
+from core.registry import THRESHOLD_KEY, load_model_folder, read_model_folder
 
 # Texts longer than this are cut before prediction: sequence models read only the first tokens anyway,
 # and a 1,000,000-character paste should not stall a shared server.
@@ -29,11 +30,18 @@ class Prediction(NamedTuple):
 
 
 class Predictor:
-    """Wraps an end-to-end Keras model (raw strings in, softmax out) with its class names."""
+    """Wraps an end-to-end Keras model (raw strings in, softmax out) with its class names and, for two classes,
+    the decision threshold saved with it (P(classes[1]) at which classes[1] is predicted; None: the likeliest)."""
 
-    def __init__(self, model: keras.Model, classes: Sequence[str]) -> None:
+    def __init__(self, model: keras.Model, classes: Sequence[str], threshold: float | None = None) -> None:
+        """Raises:
+            ConfigError: a threshold is given for a model without two classes, or is outside (0, 1).
+        """
         self.model = model
         self.classes = tuple(classes)
+        if threshold is not None:
+            check_threshold(threshold, self.classes)
+        self.threshold = threshold
         serve = tf.function(
             lambda texts: model(tf.reshape(texts, (-1, 1)), training=False),
             input_signature=[tf.TensorSpec([None], tf.string)],
@@ -52,7 +60,7 @@ class Predictor:
         info = read_model_folder(model_dir)
         if info.broken:
             raise RegistryError(f"The model {info.name!r} is broken: {info.broken}")
-        return cls(load_model_folder(info.path), info.metadata["classes"])
+        return cls(load_model_folder(info.path), info.metadata["classes"], info.metadata.get(THRESHOLD_KEY))
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Class probabilities, shape (len(texts), len(classes)), in `classes` order."""
@@ -65,9 +73,12 @@ class Predictor:
         ]
         return np.concatenate(chunks).astype(np.float32)
 
+    def labels(self, probabilities: np.ndarray) -> list[str]:
+        """The label predicted for each row of probabilities: the likeliest, or as the threshold decides."""
+        return [self.classes[index] for index in decide(probabilities, self.threshold)] if len(probabilities) else []
+
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
-        """The most likely label and every class's probability, for each text."""
-        return [
-            Prediction(self.classes[int(row.argmax())], dict(zip(self.classes, map(float, row))))
-            for row in self.predict_proba(texts)
-        ]
+        """The predicted label (see `labels`) and every class's probability, for each text."""
+        probabilities = self.predict_proba(texts)
+        return [Prediction(label, dict(zip(self.classes, map(float, row))))
+                for label, row in zip(self.labels(probabilities), probabilities)]

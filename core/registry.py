@@ -23,12 +23,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.errors import InvalidModelNameError, ModelNotFoundError, RegistryError
+from core.evaluate import check_threshold
 
 if TYPE_CHECKING:
     import keras
 
 MODEL_FILE = "model.keras"
 METADATA_FILE = "metadata.json"
+# The metadata key of a two-class model's decision threshold (core.evaluate.decide); absent: the likeliest class.
+THRESHOLD_KEY = "threshold"
 TEMP_PREFIX = ".tmp-"  # half-written saves; a leading dot keeps them apart from sanitized model names
 STALE_TEMP_SECONDS = 60 * 60  # a save older than this cannot still be running
 MAX_NAME_LENGTH = 64
@@ -169,6 +172,26 @@ class ModelRegistry:
         if info.broken is None:
             _write_metadata(target, {**info.metadata, "name": new_name})
         return _read_info(target)
+
+    def set_threshold(self, name: str, threshold: float | None) -> ModelInfo:
+        """Saves a two-class model's decision threshold in its metadata (None goes back to the likeliest class), so
+        Predict, batch prediction, the CLI and every export decide the same way.
+
+        Raises:
+            ModelNotFoundError: No model has that name.
+            ConfigError: The model has more than two classes, or the threshold is not between 0 and 1.
+            RegistryError: The registry is read-only or the model is broken.
+        """
+        self._check_writable()
+        info = _read_info(self._existing_path(name))
+        if info.broken:
+            raise RegistryError(f"The model {name!r} is broken: {info.broken}")
+        metadata = {key: value for key, value in info.metadata.items() if key != THRESHOLD_KEY}
+        if threshold is not None:
+            check_threshold(threshold, metadata.get("classes", ()))
+            metadata[THRESHOLD_KEY] = float(threshold)
+        _write_metadata(info.path, metadata)
+        return _read_info(info.path)
 
     def delete(self, name: str) -> None:
         """Deletes a model folder, after checking it really is a folder directly inside the models folder.

@@ -28,7 +28,7 @@ from core.errors import (
     RegistryError,
     TrainingError,
 )
-from core.evaluate import Evaluation, evaluate
+from core.evaluate import Evaluation, decide, evaluate
 from core.experiment import EvaluationResult, finish_run, held_out, models_dir, saved_evaluation, split_for_run
 from core.export import saved_model_zip
 from core.litert import tflite_zip
@@ -66,11 +66,17 @@ class FilePredictions(NamedTuple):
     table: TextTable
     probabilities: np.ndarray
     classes: tuple[str, ...]
+    threshold: float | None = None  # the model's decision threshold (core.evaluate.decide)
 
     @property
     def predicted(self) -> np.ndarray:
         """True for the rows that have a prediction (a non-blank text)."""
         return ~np.isnan(self.probabilities).any(axis=1)
+
+    @property
+    def label_indices(self) -> np.ndarray:
+        """Each row's predicted class, decided as the model decides (meaningless where `predicted` is False)."""
+        return decide(np.nan_to_num(self.probabilities), self.threshold)
 
 
 @dataclass(frozen=True)
@@ -345,6 +351,22 @@ class Workspace:
             self.evaluation = saved_evaluation(active.info)
         return active
 
+    def set_threshold(self, threshold: float | None) -> ModelInfo:
+        """Saves the active two-class model's decision threshold with it and decides with it from now on; None
+        goes back to predicting the likeliest class.
+
+        Raises:
+            RegistryError: no model is active, or it is bundled (read-only) or broken.
+            ConfigError: the model has more than two classes, or the threshold is not between 0 and 1.
+        """
+        active = self._active()
+        info = self.shelf.writable(active.name).set_threshold(active.name, threshold)
+        active.predictor.threshold = threshold  # the loaded model now decides as its saved copy does
+        with self._lock:
+            if self.active is active:
+                self.active = ActiveModel(info, active.predictor)
+        return info
+
     def rename_model(self, old: str, new: str) -> ModelInfo:
         """Renames a saved model, keeping it active if it was.
 
@@ -415,7 +437,7 @@ class Workspace:
         filled = np.array([bool(text.strip()) for text in table.texts])
         probabilities = np.full((len(filled), len(predictor.classes)), np.nan, dtype=np.float32)
         probabilities[filled] = predictor.predict_proba([text for text in table.texts if text.strip()])
-        return FilePredictions(table, probabilities, predictor.classes)
+        return FilePredictions(table, probabilities, predictor.classes, predictor.threshold)
 
     def evaluate_upload(self, file: BinaryIO | bytes, known_labels_only: bool = False) -> EvaluationResult:
         """Evaluates the active model on an uploaded labelled file and shows that evaluation.

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import StudioError, UnknownLabelError
-from core.evaluate import Evaluation, probability_column
+from core.evaluate import THRESHOLDS, Evaluation, probability_column
 from core.experiment import EvaluationResult
 from core.safety import to_safe_csv
 from core.workspace import Workspace
@@ -89,6 +89,39 @@ def roc_ui(evaluation: Evaluation) -> None:
     st.altair_chart((line + chance).properties(height=300, title=t("auc_title", auc=evaluation.roc_auc,
                                                                     positive=evaluation.classes[1])),
                     width="stretch")
+
+
+# Two classes: where the line between them is drawn, with live precision, recall and F1 and a PR curve.
+def threshold_ui(current: Workspace, evaluation: Evaluation) -> None:
+    curve = evaluation.threshold_curve
+    if not curve:
+        return
+    positive, saved = evaluation.classes[1], current.active.predictor.threshold
+    st.subheader(t("threshold_title"))
+    chosen = st.slider(t("threshold_label", positive=_ui.plain(positive)), THRESHOLDS[0], THRESHOLDS[-1],
+                       0.5 if saved is None else float(saved), 0.01, key=f"threshold_{current.active.name}",
+                       help=t("threshold_help", positive=_ui.plain(positive)))
+    threshold, precision, recall, f1 = curve[THRESHOLDS.index(round(chosen, 2))]
+    left, middle, right = st.columns(3)
+    left.metric(t("precision"), f"{precision:.3f}")
+    middle.metric(t("recall"), f"{recall:.3f}")
+    right.metric("F1", f"{f1:.3f}")
+    points = pd.DataFrame(curve, columns=["threshold", "precision", "recall", "f1"])
+    line = alt.Chart(points).mark_line().encode(
+        x=alt.X("recall:Q", title=t("recall")), y=alt.Y("precision:Q", title=t("precision")),
+        tooltip=[alt.Tooltip(f"{name}:Q", format=".2f") for name in ("threshold", "precision", "recall", "f1")])
+    marker = alt.Chart(points[points["threshold"] == threshold]).mark_point(size=120, filled=True, color="#f97316") \
+        .encode(x="recall:Q", y="precision:Q")
+    st.altair_chart((line + marker).properties(height=260, title=t("pr_curve")), width="stretch")
+    save, reset = st.columns(2)
+    if save.button(t("threshold_save"), icon=":material/save:", disabled=saved == threshold):
+        if _ui.attempt(lambda: current.set_threshold(threshold)):
+            st.rerun()
+    if reset.button(t("threshold_reset"), disabled=saved is None):
+        if _ui.attempt(lambda: current.set_threshold(None)):
+            st.rerun()
+    st.caption(t("threshold_saved", threshold=saved) if saved is not None else t("threshold_none"))
+    st.caption(t("threshold_metrics_note"))
 
 
 # How the model learned, epoch by epoch.
@@ -191,5 +224,6 @@ if _ui.need_model_ui(current.active):
         with right:
             roc_ui(result.evaluation)
         per_class_ui(result.evaluation)
+        threshold_ui(current, result.evaluation)
         history_ui(current.active.info.metadata.get("history", []))
         mistakes_ui(result.evaluation)

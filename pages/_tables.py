@@ -95,15 +95,16 @@ def examples_frame(rows: Sequence[dict], classes: Sequence[str]) -> pd.DataFrame
 
 def prediction_frame(predictions: FilePredictions, empty_reason: str) -> pd.DataFrame:
     """A predicted file as a table (and CSV download): every input column and row in file order, then the predicted
-    label, confidence, one probability column per class and a "reason" column that says why a row (one with an
-    empty text, given `empty_reason`) has no prediction. Added columns never overwrite the file's own: a name the
+    label (as the model's decision threshold decides), its probability as the confidence, one probability column
+    per class and a "reason" column that says why a row (one with an empty text, given `empty_reason`) has no
+    prediction. Added columns never overwrite the file's own: a name the
     file already uses gets a trailing underscore."""
     table, probabilities, predicted = predictions.table, predictions.probabilities, predictions.predicted
+    indices = predictions.label_indices
     frame = pd.DataFrame(list(table.rows), columns=list(table.header), dtype=object)
     added = {
-        "predicted": [predictions.classes[index] if has else "" for index, has in
-                      zip(np.nan_to_num(probabilities).argmax(axis=1), predicted)],
-        "confidence": probabilities.max(axis=1),
+        "predicted": [predictions.classes[index] if has else "" for index, has in zip(indices, predicted)],
+        "confidence": probabilities[np.arange(len(indices)), indices],
         **{probability_column(label): probabilities[:, position] for position, label in enumerate(predictions.classes)},
         "reason": np.where(predicted, "", empty_reason),
     }

@@ -248,3 +248,17 @@ def test_evaluating_a_bad_file_explains_and_keeps_the_evaluation(with_model: App
     assert not with_model.exception
     assert message in errors(with_model)[0]
     assert "Measured on: test" in [caption.value for caption in with_model.caption]  # the earlier one stays
+
+
+def test_the_threshold_slider_shows_live_scores_and_saves_the_threshold(with_model: AppTest) -> None:
+    open_page(with_model, "pages/3_Evaluate.py")
+    workspace = with_model.session_state["workspace"]
+    curve = {point[0]: point[1:] for point in workspace.evaluation.evaluation.threshold_curve}
+    slider = with_model.slider(key=f"threshold_{workspace.active.name}")
+    slider.set_value(0.7).run()
+    shown = {metric.label: metric.value for metric in with_model.metric}
+    assert (shown["Precision"], shown["Recall"], shown["F1"]) == tuple(f"{value:.3f}" for value in curve[0.7])
+    click(with_model, "Save this threshold with the model")
+    assert workspace.active.predictor.threshold == 0.7
+    assert workspace.active.info.metadata["threshold"] == 0.7
+    assert any("Saved threshold: 0.70" in caption.value for caption in with_model.caption)
