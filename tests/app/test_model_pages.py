@@ -110,7 +110,8 @@ def test_delete_needs_confirmation(with_model: AppTest, saved_model: str, models
 def test_evaluate_shows_scores_confusion_and_curves(with_model: AppTest) -> None:
     open_page(with_model, "pages/3_Evaluate.py")
     metrics = {metric.label: metric.value for metric in with_model.metric}
-    assert set(metrics) == {"Accuracy", "Macro-F1", "ROC AUC", "Rows evaluated"}
+    # The headline, then the two-class threshold section's live scores.
+    assert set(metrics) == {"Accuracy", "Macro-F1", "ROC AUC", "Rows evaluated", "Precision", "Recall", "F1"}
     assert metrics["Accuracy"].endswith("%") and metrics["ROC AUC"] != "–"
     assert list(with_model.dataframe[0].value["label"]) == list(CLASSES)
     assert "Measured on: test" in [caption.value for caption in with_model.caption]
