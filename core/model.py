@@ -9,23 +9,33 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import keras
+import numpy as np
 from keras import layers
 
 from core.config import TrainConfig
 from core.text import SparseTfIdf, build_vocabulary, ngram_width_for, sequence_length_for, standardize
 
 
-def build_model(config: TrainConfig, train_texts: Sequence[str], classes: Sequence[str]) -> keras.Model:
+# The input of a model that reads sentence-encoder vectors beside (or instead of) its text.
+VECTORS_INPUT = "vectors"
+
+
+def build_model(config: TrainConfig, train_texts: Sequence[str], classes: Sequence[str],
+                train_vectors: np.ndarray | None = None) -> keras.Model:
     """A compiled end-to-end model whose vocabulary comes from `train_texts`.
 
-    Adam and categorical cross-entropy over one-hot labels, as in the reference article; gradient
-    clipping comes from `config.clipnorm`.
+    A model that uses the sentence encoder (`config.uses_encoder`) takes a dict: {"vectors": the encoder's
+    vectors} and, beside TF-IDF, {"text": the raw strings}; `train_vectors` are the training texts' vectors,
+    which set its input normalisation. Adam and categorical cross-entropy over one-hot labels, as in the
+    reference article; gradient clipping comes from `config.clipnorm`.
     """
-    inputs = keras.Input(shape=(1,), dtype="string", name="text")
-    if config.family == "mlp":
-        hidden = _mlp_body(config, _tf_idf_features(config, train_texts, inputs))
+    text = keras.Input(shape=(1,), dtype="string", name="text")
+    if config.uses_encoder:
+        inputs, hidden = _encoder_inputs(config, train_texts, text, train_vectors)
+    elif config.family == "mlp":
+        inputs, hidden = text, _mlp_body(config, _tf_idf_features(config, train_texts, text))
     else:
-        hidden = _sequence_body(config, _token_ids(config, train_texts, inputs))
+        inputs, hidden = text, _sequence_body(config, _token_ids(config, train_texts, text))
     outputs = layers.Dense(len(classes), activation="softmax", name="probabilities")(hidden)
     model = keras.Model(inputs, outputs, name=f"{config.family}_sentiment")
     model.compile(
@@ -49,6 +59,33 @@ def _tf_idf_features(config: TrainConfig, train_texts: Sequence[str], inputs: ke
     return tf_idf(counter(inputs))
 
 
+def _encoder_inputs(config: TrainConfig, train_texts: Sequence[str], text: keras.KerasTensor,
+                    train_vectors: np.ndarray | None) -> tuple[dict[str, keras.KerasTensor], keras.KerasTensor]:
+    """The inputs and hidden layers of a head over encoder vectors, with the TF-IDF branch beside it if asked.
+
+    The vectors are standardised per dimension first: e5 vectors are unit length but crowd into a narrow
+    cone (cosine similarities of 0.7-0.9 between unrelated texts), which a dense layer learns slowly from.
+    """
+    if train_vectors is None:
+        raise ValueError("a model over encoder vectors needs the training texts' vectors")
+    vectors = keras.Input(shape=(train_vectors.shape[1],), dtype="float32", name=VECTORS_INPUT)
+    normalization = layers.Normalization(name="vector_normalization")
+    normalization.adapt(train_vectors)
+    features = normalization(vectors)
+    if not config.uses_tf_idf:
+        return {VECTORS_INPUT: vectors}, _mlp_body(config, features)
+    # Dense over [TF-IDF, vectors] is a sum of one Dense per branch; the sparse TF-IDF cannot be concatenated.
+    first = config.layer_sizes[0]
+    summed = layers.Add(name="branches")([
+        layers.Dense(first, name="tf_idf_dense")(_tf_idf_features(config, train_texts, text)),
+        layers.Dense(first, use_bias=False, name="vector_dense")(features),
+    ])
+    hidden = layers.Activation("relu", name="dense_1")(summed)
+    if config.dropout:
+        hidden = layers.Dropout(config.dropout, seed=config.seed)(hidden)
+    return {"text": text, VECTORS_INPUT: vectors}, _mlp_body(config, hidden, first_layer=1)
+
+
 def _token_ids(config: TrainConfig, train_texts: Sequence[str], inputs: keras.KerasTensor) -> keras.KerasTensor:
     """Padded token ids for the sequence families."""
     # Index 0 is padding and 1 out-of-vocabulary, so two fewer real tokens fit in vocab_size.
@@ -63,9 +100,10 @@ def _token_ids(config: TrainConfig, train_texts: Sequence[str], inputs: keras.Ke
     return vectorizer(inputs)
 
 
-def _mlp_body(config: TrainConfig, features: keras.KerasTensor) -> keras.KerasTensor:
+def _mlp_body(config: TrainConfig, features: keras.KerasTensor, first_layer: int = 0) -> keras.KerasTensor:
+    """Dense layers from `config.layer_sizes[first_layer:]`, each with its dropout."""
     hidden = features
-    for index, units in enumerate(config.layer_sizes):
+    for index, units in enumerate(config.layer_sizes[first_layer:], start=first_layer):
         hidden = layers.Dense(units, activation="relu", name=f"dense_{index + 1}")(hidden)
         if config.dropout:
             hidden = layers.Dropout(config.dropout, seed=config.seed + index)(hidden)

@@ -22,8 +22,9 @@ import tensorflow as tf
 from core.augment import augment
 from core.config import TrainConfig
 from core.data import Dataset
+from core.encoder import EmbeddingStopped, Encoding
 from core.errors import ConfigError, TrainingError
-from core.model import build_model
+from core.model import VECTORS_INPUT, build_model
 from core.prune import MagnitudePruning
 
 MAX_CONCURRENT_JOBS_VARIABLE = "STUDIO_MAX_CONCURRENT_JOBS"
@@ -132,6 +133,10 @@ class JobSnapshot:
     log_lines: History[str]
     error: str | None = None
     queue_position: int | None = None
+    # Texts the sentence encoder has embedded and has to embed before the first epoch (transfer models only).
+    embedded: int = 0
+    to_embed: int = 0
+    embedding: bool = False
 
     @property
     def done(self) -> bool:
@@ -219,7 +224,15 @@ class TrainingJob(TrainingListener):
         validation: Dataset | None = None,
         on_done: Callable[[TrainingJob], None] | None = None,
         queue: JobQueue = JOB_QUEUE,
+        embed_also: Sequence[str] = (),
     ) -> None:
+        """Args:
+        config, train, validation: what to train and watch it on.
+        on_done: called in the job's thread once a model was trained (not when stopped before one was).
+        queue: the training slots it waits for.
+        embed_also: further texts the sentence encoder embeds and caches with the training texts (the test
+            part), so that scoring the model afterwards embeds nothing new; only for `config.uses_encoder`.
+        """
         self.config = config
         self.train = train
         self.validation = validation
@@ -236,6 +249,7 @@ class TrainingJob(TrainingListener):
         self._device = device_description()
         self._started_at: float | None = None
         self._progress = _Progress(epochs=config.epochs)
+        self._embed_also = tuple(embed_also)
 
     # --- control -------------------------------------------------------------------------------
     def start(self) -> TrainingJob:
@@ -289,12 +303,16 @@ class TrainingJob(TrainingListener):
                 batch=progress.batch,
                 batches_per_epoch=progress.batches_per_epoch,
                 progress=progress.fraction(),
-                eta_seconds=progress.eta() if status == JobStatus.RUNNING else None,
+                eta_seconds=(progress.embedding_eta() if progress.embedding else progress.eta())
+                if status == JobStatus.RUNNING else None,
                 elapsed_seconds=self.train_seconds if status in _DONE else self._elapsed(),
                 batch_history=History(progress.batch_history),
                 epoch_history=History(progress.epoch_history),
                 log_lines=History(progress.log_lines),
                 error=self._error,
+                embedded=progress.embedded,
+                to_embed=progress.to_embed,
+                embedding=progress.embedding,
             )
         if status != JobStatus.QUEUED:
             return snapshot
@@ -315,7 +333,7 @@ class TrainingJob(TrainingListener):
             finally:
                 self._queue.leave(self)
             stopped = self.stop_requested  # a stop during the save comes too late to change what was trained
-            if self._on_done is not None:
+            if self._on_done is not None and self.model is not None:  # None: stopped while embedding
                 self._set_status(JobStatus.SAVING)
                 self._on_done(self)
             self._set_status(JobStatus.STOPPED if stopped else JobStatus.FINISHED)
@@ -329,15 +347,20 @@ class TrainingJob(TrainingListener):
             self._status = status
 
     def _train(self) -> None:
+        """Embeds the texts first if the model reads encoder vectors (stopping there leaves no model), then fits."""
         config = self.config
         self._started_at = time.monotonic()
+        train = augment(self.train, config.augment_copies, config.seed)
+        try:
+            train_vectors, validation_vectors = self._embed(train) if config.uses_encoder else (None, None)
+        except EmbeddingStopped:
+            return
         keras.utils.set_random_seed(config.seed)
         with _strategy().scope():
             # The vocabulary comes from the real texts only: a swap's made-up word pairs are not words to learn.
-            model = build_model(config, self.train.texts, self.classes)
-        train = augment(self.train, config.augment_copies, config.seed)
-        train_data = self._tf_dataset(train, shuffle=True)
-        validation_data = self._tf_dataset(self.validation) if self.validation else None
+            model = build_model(config, self.train.texts, self.classes, train_vectors)
+        train_data = self._tf_dataset(train, train_vectors, shuffle=True)
+        validation_data = self._tf_dataset(self.validation, validation_vectors) if self.validation else None
         batches_per_epoch = math.ceil(len(train) / config.batch_size)
         recorder = _Recorder(self, config, batches_per_epoch=batches_per_epoch)
         # Pruning runs first, so the weights the recorder keeps at each epoch's end are already pruned.
@@ -350,17 +373,46 @@ class TrainingJob(TrainingListener):
         self.train_seconds = time.monotonic() - self._started_at
         self.model = model
 
-    def _tf_dataset(self, dataset: Dataset, shuffle: bool = False) -> tf.data.Dataset:
-        """Strings as a tf.constant (Keras cannot batch numpy object arrays of text) and one-hot labels."""
+    def _embed(self, train: Dataset) -> tuple[np.ndarray, np.ndarray | None]:
+        """The (augmented) training and the validation texts' encoder vectors (and the `embed_also` texts', into
+        the cache).
+
+        Raises:
+            EmbeddingStopped: stop was pressed; the batches embedded so far stay cached.
+            EncoderMissingError: the encoder cannot be loaded.
+        """
+        validation = self.validation.texts if self.validation else ()
+        texts = [*train.texts, *validation, *self._embed_also]
+        with self._lock:
+            self._progress.start_embedding()
+        try:
+            vectors = Encoding.of(self.config).embed(texts, on_progress=self._record_embedding, stop=self._stop)
+        finally:
+            with self._lock:
+                self._progress.embedding = False
+        train_count = len(train)
+        return vectors[:train_count], vectors[train_count:train_count + len(validation)] if validation else None
+
+    def _tf_dataset(self, dataset: Dataset, vectors: np.ndarray | None = None,
+                    shuffle: bool = False) -> tf.data.Dataset:
+        """Strings as a tf.constant (Keras cannot batch numpy object arrays of text) and one-hot labels; the
+        inputs are a dict of the texts and their encoder vectors when the model reads those."""
         index = {label: position for position, label in enumerate(self.classes)}
         texts = tf.constant(list(dataset.texts), dtype=tf.string)[:, None]
         targets = keras.utils.to_categorical([index[label] for label in dataset.labels], len(self.classes))
-        data = tf.data.Dataset.from_tensor_slices((texts, targets.astype(np.float32)))
+        inputs = texts if vectors is None else {VECTORS_INPUT: vectors}
+        if vectors is not None and self.config.uses_tf_idf:
+            inputs["text"] = texts
+        data = tf.data.Dataset.from_tensor_slices((inputs, targets.astype(np.float32)))
         if shuffle:
             data = data.shuffle(len(dataset), seed=self.config.seed, reshuffle_each_iteration=True)
         return data.batch(self.config.batch_size).prefetch(tf.data.AUTOTUNE)
 
-    # --- TrainingListener: called by _Recorder in the training thread ------------------------------------------
+    # --- TrainingListener: called by _Recorder (and the encoder's progress) in the training thread -----------
+    def _record_embedding(self, done: int, total: int) -> None:
+        with self._lock:
+            self._progress.embedded, self._progress.to_embed = done, total
+
     def on_train_begin(self, batches_per_epoch: int) -> None:
         with self._lock:
             self._progress.batches_per_epoch = batches_per_epoch
@@ -389,6 +441,20 @@ class _Progress:
     epoch_history: list[dict[str, float]] = field(default_factory=list)
     log_lines: list[str] = field(default_factory=list)
     first_batch_at: float | None = None
+    embedding: bool = False
+    embedded: int = 0
+    to_embed: int = 0
+    embedding_started_at: float | None = None
+
+    def start_embedding(self) -> None:
+        self.embedding, self.embedding_started_at = True, time.monotonic()
+
+    def embedding_eta(self) -> float | None:
+        """Seconds left embedding, at the speed so far; None before the first batch is done."""
+        if not self.embedded or self.embedding_started_at is None:
+            return None
+        seconds_per_text = (time.monotonic() - self.embedding_started_at) / self.embedded
+        return seconds_per_text * (self.to_embed - self.embedded)
 
     def add_batch(self, batch: int, loss: float, accuracy: float) -> None:
         if self.first_batch_at is None:

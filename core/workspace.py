@@ -29,7 +29,15 @@ from core.errors import (
     TrainingError,
 )
 from core.evaluate import Evaluation, decide, evaluate
-from core.experiment import EvaluationResult, finish_run, held_out, models_dir, saved_evaluation, split_for_run
+from core.experiment import (
+    EvaluationResult,
+    finish_run,
+    held_out,
+    models_dir,
+    saved_evaluation,
+    split_for_run,
+    start_job,
+)
 from core.export import saved_model_zip
 from core.litert import tflite_zip
 from core.predict import Prediction, Predictor
@@ -254,6 +262,7 @@ class Workspace:
             TrainingError: no data is loaded, or a job is still running.
             InvalidModelNameError: the name has nothing usable in it (checked now, not after training).
             ConfigError: the splits leave too little to train on.
+            EncoderMissingError: the settings use the sentence encoder and it is not installed.
         """
         self._check_can_train()
         if name:
@@ -261,11 +270,8 @@ class Workspace:
         split = split_for_run(self.dataset, config, self.test_dataset)
         registry = self.registry
         self.last_run = self.last_run_info = self.stopped_run = None
-        self.job = TrainingJob(
-            config, split.train, split.validation,
-            on_done=lambda job: self._finish_run(job, split, registry, name or None),
-            queue=self._queue or training.JOB_QUEUE,
-        ).start()
+        self.job = start_job(config, split, on_done=lambda job: self._finish_run(job, split, registry, name or None),
+                             queue=self._queue or training.JOB_QUEUE)
         return self.job
 
     def _check_can_train(self) -> None:

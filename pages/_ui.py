@@ -17,7 +17,15 @@ import pandas as pd
 import streamlit as st
 
 from core.doctor import Diagnosis, diagnose
-from core.errors import ConfigError, DataError, InvalidModelNameError, RegistryError, StudioError, TrainingError
+from core.errors import (
+    ConfigError,
+    DataError,
+    EncoderMissingError,
+    InvalidModelNameError,
+    RegistryError,
+    StudioError,
+    TrainingError,
+)
 from core.experiment import models_dir
 from core.registry import sanitize_name
 from core.safety import markdown_literal, public_mode, without_server_paths
@@ -115,7 +123,9 @@ def plain(text: str) -> str:
 
 
 # What kind of problem each core error is, in the session's language: core's own messages are English.
-ERROR_SUMMARIES = ((DataError, "error_data"), (ConfigError, "error_config"), (RegistryError, "error_registry"),
+# The first match wins, so a subclass comes before its base.
+ERROR_SUMMARIES = ((DataError, "error_data"), (ConfigError, "error_config"),
+                   (EncoderMissingError, "error_encoder_missing"), (RegistryError, "error_registry"),
                    (TrainingError, "error_training"))
 
 
@@ -269,6 +279,11 @@ def job_progress_text(snapshot: Any) -> str:
     """'Epoch 3/20 · batch 12/40 · 45% · 1m 20s left', or the queue position while waiting."""
     if snapshot.queue_position is not None:
         return t("job_queued", position=snapshot.queue_position)
+    if snapshot.embedding:
+        parts = [t("job_embedding", done=snapshot.embedded, total=snapshot.to_embed)]
+        if snapshot.eta_seconds is not None:
+            parts.append(t("job_eta", eta=duration(snapshot.eta_seconds)))
+        return " · ".join(parts)
     parts = [
         t("job_epoch", epoch=max(snapshot.epoch, 1), epochs=snapshot.epochs),
         t("job_batch", batch=snapshot.batch, batches=snapshot.batches_per_epoch),
