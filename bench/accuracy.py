@@ -81,7 +81,7 @@ def measure(corpus_name: str, model_name: str, train_rows: int | None, test_rows
             predictor, epochs = PeerPredictor(pipeline), None
         else:
             job = train_ours(config, split)
-            predictor, seconds, epochs = Predictor(job.model, job.classes), job.train_seconds, job.epochs_run
+            predictor, seconds, epochs = Predictor.of_config(job.model, job.classes, config), job.train_seconds, job.epochs_run
     evaluation = evaluate(predictor, corpus.test)
     return {
         "corpus": corpus_name,

@@ -88,11 +88,9 @@ def finish_run(job: TrainingJob, split: Split, registry: ModelRegistry,
         The saved model's entry, its evaluation, and the predictor it was scored with (ready for use, so
         callers need not trace the model's serving function again).
     """
-    from core.encoder import Encoding
     from core.predict import Predictor
 
-    predictor = Predictor(job.model, job.classes,
-                          encoding=Encoding.of(job.config) if job.config.uses_encoder else None)
+    predictor = Predictor.of_config(job.model, job.classes, job.config)
     evaluation = evaluate(predictor, held_out(split)[1])
     info = registry.save(job.model, run_metadata(job, split, evaluation), name=name)
     return info, evaluation, predictor

@@ -75,6 +75,11 @@ class Predictor:
         return tf.function(serve_vectors, input_signature=signature).get_concrete_function()
 
     @classmethod
+    def of_config(cls, model: keras.Model, classes: Sequence[str], config: TrainConfig) -> Predictor:
+        """The predictor of a model just trained with `config`, fed encoder vectors when the config reads them."""
+        return cls(model, classes, encoding=Encoding.of(config) if config.uses_encoder else None)
+
+    @classmethod
     def load(cls, model_dir: str | Path) -> Predictor:
         """Load a saved model directory (model.keras + metadata.json) in Keras safe mode.
 

@@ -115,7 +115,7 @@ def _fold_model(train: Dataset, config: TrainConfig) -> Any:
     job = TrainingJob(config, split.train, split.validation).start()
     if job.wait() == JobStatus.FAILED:
         raise TrainingError(job.snapshot().error or "Training a fold's model failed.")
-    return Predictor(job.model, job.classes)
+    return Predictor.of_config(job.model, job.classes, config)
 
 
 def rank_suspects(dataset: Dataset, probabilities: np.ndarray) -> list[Suspect]:
