@@ -491,6 +491,18 @@ STRINGS: dict[str, tuple[str, str]] = {
         "例如：The battery lasts all day, love it! / 物流太慢了，很失望",
     ),
     "predict_hint": ("Start typing: the prediction updates as you type.", "开始输入：预测会随输入实时更新。"),
+    "predict_several_lines": ("Several lines", "多行文本"),
+    "predict_several_lines_help": (
+        "For pasted text with line breaks (a review in paragraphs). The one-line field predicts as you type but "
+        "drops line breaks; this area keeps them and predicts on Ctrl+Enter (⌘+Enter) or when you click outside.",
+        "用于带换行的粘贴文本（分段的评论）。单行输入框会随输入实时预测，但会丢掉换行；多行区域保留换行，"
+        "按 Ctrl+Enter（⌘+Enter）或点击区域外时预测。",
+    ),
+    "predict_lines_hint": (
+        "Paste or type, then press Ctrl+Enter (⌘+Enter) or click outside the box to predict.",
+        "粘贴或输入后，按 Ctrl+Enter（⌘+Enter）或点击框外即可预测。",
+    ),
+    "predict_lines_read": ("Lines kept: {count}", "保留的行数：{count}"),
     "predicted_label": ("Predicted", "预测结果"),
     "confidence_line": ("Confidence {confidence:.1%}", "置信度 {confidence:.1%}"),
     "probability": ("Probability", "概率"),

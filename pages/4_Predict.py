@@ -14,20 +14,32 @@ from pages._ui import t
 
 PREVIEW_ROWS = 1000
 RESULTS_KEY = "predict_results"
-# A token is coloured when leaving it out moves the label's probability by at least MIN_PULL, with a
-# background when its pull is at least STRONG_PULL of the text's strongest, in letters from WEAK_PULL.
-MIN_PULL = 0.01
+# A token is coloured when leaving it out moves the label's log-odds (core.explain) by at least MIN_PULL, with
+# a background when its pull is at least STRONG_PULL of the text's strongest, in letters from WEAK_PULL.
+# 0.05 in log-odds is about one percentage point at 50%: a word below it did not change the prediction visibly.
+MIN_PULL = 0.05
 STRONG_PULL = 0.5
 WEAK_PULL = 0.2
+LINES_KEY = "predict_lines"
 
 
-# One text, predicted while the user types (only this part of the page reruns).
+# One text, predicted while the user types (only this part of the page reruns). Streamlit's one-line field
+# predicts as you type but a browser drops the line breaks of pasted text; its text area keeps them but
+# sends the text only on Ctrl+Enter or when the field is left. So typing uses the field, and "Several lines"
+# switches to the area, carrying the text across.
 @st.fragment
 def single_ui(current: Workspace) -> None:
-    text = st.text_input(t("predict_input"), key="predict_text", live=_ui.LIVE_DELAY, max_chars=MAX_TEXT_CHARACTERS,
-                         placeholder=t("predict_placeholder"), persist_state="session")
+    several = st.toggle(t("predict_several_lines"), key="predict_multiline", on_change=_carry_text,
+                        help=t("predict_several_lines_help"), persist_state="session")
+    if several:
+        text = st.text_area(t("predict_input"), key=LINES_KEY, max_chars=MAX_TEXT_CHARACTERS, height="content",
+                            placeholder=t("predict_placeholder"), persist_state="session")
+    else:
+        text = st.text_input(t("predict_input"), key="predict_text", live=_ui.LIVE_DELAY,
+                             max_chars=MAX_TEXT_CHARACTERS, placeholder=t("predict_placeholder"),
+                             persist_state="session")
     if not text.strip():
-        st.caption(t("predict_hint"))
+        st.caption(t("predict_lines_hint" if several else "predict_hint"))
         return
     prediction = current.predict([text])[0]
     label, bars = st.columns([1, 3])
@@ -36,6 +48,16 @@ def single_ui(current: Workspace) -> None:
     bars.altair_chart(_ui.bar_chart(prediction.probabilities, value_title=t("probability"), percent=True),
                       width="stretch")
     explanation_ui(current, text)
+    if several:
+        st.caption(t("predict_lines_read", count=text.strip().count("\n") + 1))
+
+
+def _carry_text() -> None:
+    """Moves the text typed so far into the field now shown (the area's line breaks become spaces in the field)."""
+    if st.session_state.get("predict_multiline"):
+        st.session_state[LINES_KEY] = st.session_state.get("predict_text", "")
+    else:
+        st.session_state["predict_text"] = " ".join(st.session_state.get(LINES_KEY, "").split())
 
 
 # The words the model read, coloured by how each moved the prediction (each left out in turn, core.explain).

@@ -192,6 +192,28 @@ def test_predict_updates_from_the_typed_text(with_model: AppTest) -> None:
     assert re.sub(r":(green|red)(-background)?\[(.)\]", r"\3", words[0]) == "Words read: 这 个 手 机 太 差 了 很 失 望"
 
 
+def test_several_lines_keep_their_line_breaks(with_model: AppTest) -> None:
+    open_page(with_model, "pages/4_Predict.py")
+    with_model.text_input(key="predict_text").input("great phone").run()
+    with_model.toggle(key="predict_multiline").set_value(True).run()
+    assert not with_model.exception
+    area = with_model.text_area(key="predict_lines")
+    assert area.value == "great phone"  # the text typed so far is carried into the area
+    review = "Arrived late.\n\nBut the screen is excellent,\nI love it"
+    area.input(review).run()
+    assert not with_model.exception
+    expected = with_model.session_state["workspace"].predict([review])[0]
+    assert unescaped(with_model.metric[0].value) == expected.label
+    captions = [unescaped(caption.value) for caption in with_model.main.caption]
+    assert f"Confidence {expected.probabilities[expected.label]:.1%}" in captions
+    assert "Lines kept: 4" in captions  # the empty line between the paragraphs counts
+    words = next(unescaped(m.value) for m in with_model.main.markdown if "Words read:" in m.value)
+    assert re.sub(r":(green|red)(-background)?\[([^]]*)\]", r"\3", words) == \
+        "Words read: arrived late but the screen is excellent i love it"
+    with_model.toggle(key="predict_multiline").set_value(False).run()
+    assert with_model.text_input(key="predict_text").value == "Arrived late. But the screen is excellent, I love it"
+
+
 def test_batch_prediction_table_and_safe_download(with_model: AppTest) -> None:
     open_page(with_model, "pages/4_Predict.py")
     content = "review\n=HYPERLINK(\"http://x\")\ngreat phone\n很好\n".encode()
