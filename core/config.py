@@ -28,6 +28,8 @@ SEQUENCE_FAMILIES = ("lstm", "gru", "cnn")
 FEATURES = ("tf_idf", "encoder", "encoder_tf_idf")
 # Which part of a text longer than the encoder's token budget it reads: the start, or the start and the end.
 TRUNCATIONS = ("head", "head_tail")
+# How training rows are weighted in the loss: all alike, or each class as much as every other.
+CLASS_WEIGHTS = ("none", "balanced")
 
 Kind = Literal["choice", "int", "float", "bool", "sizes", "text"]
 Group = Literal["model", "training", "data"]
@@ -282,6 +284,13 @@ class TrainConfig:
     prune_sparsity: float = described(Setting(
         kind="choice", default=0.0, label="prune_sparsity", help="prune_sparsity_help", group="training",
         options=(0.0, 0.5, 0.8)))
+
+    # "balanced" weighs each training row by n / (classes × rows of its class), as scikit-learn's
+    # class_weight="balanced": a rare class counts as much in the loss as a common one. Validation loss and
+    # test scores stay unweighted.
+    class_weight: str = described(Setting(
+        kind="choice", default="none", label="class_weight", help="class_weight_help", group="training",
+        options=CLASS_WEIGHTS))
 
     # --- held-out data ---
     # Fraction of the training data held out (stratified) to watch for overfitting.

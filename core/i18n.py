@@ -318,6 +318,16 @@ STRINGS: dict[str, tuple[str, str]] = {
     "prune_sparsity_0.0": ("off", "关闭"),
     "prune_sparsity_0.5": ("50% of the weights set to zero", "50% 的权重置零"),
     "prune_sparsity_0.8": ("80% of the weights set to zero", "80% 的权重置零"),
+    "class_weight": ("Class weights", "类别权重"),
+    "class_weight_help": (
+        "Balanced: each class counts as much in the loss as every other, however few rows it has (each row "
+        "weighs rows / (classes × rows of its class)). Try it when one class is much rarer than the others and "
+        "matters as much; watch macro-F1 and the rare class's recall rather than accuracy.",
+        "均衡：无论某个类别有多少行，它在损失中的分量都与其他类别相同（每行的权重为 行数 /（类别数 × 该类别行数））。"
+        "当某个类别远少于其他类别但同样重要时可以尝试；请关注宏平均 F1 和该稀有类别的召回率，而不是准确率。",
+    ),
+    "class_weight_none": ("none (every row alike)", "无（每行相同）"),
+    "class_weight_balanced": ("balanced", "均衡"),
     "augment_copies": ("Augmented copies per text", "每条文本的增强副本数"),
     "augment_copies_help": (
         "Adds this many copies of every training text with about one word in ten (Chinese: one character "

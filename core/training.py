@@ -11,6 +11,7 @@ import math
 import os
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
@@ -183,6 +184,13 @@ class JobQueue:
 
 JOB_QUEUE = JobQueue(max_concurrent_jobs())
 _GPU_SETUP = threading.Lock()
+
+
+def balanced_class_weights(labels: Sequence[str], classes: Sequence[str]) -> dict[str, float]:
+    """Each class's weight n / (classes × rows of the class), so every class weighs the same in all (scikit-learn's
+    class_weight="balanced"); a class with no rows here gets weight 0."""
+    counts = Counter(labels)
+    return {label: len(labels) / (len(classes) * counts[label]) if counts[label] else 0.0 for label in classes}
 
 
 def device_description() -> str:
@@ -359,7 +367,7 @@ class TrainingJob(TrainingListener):
         with _strategy().scope():
             # The vocabulary comes from the real texts only: a swap's made-up word pairs are not words to learn.
             model = build_model(config, self.train.texts, self.classes, train_vectors)
-        train_data = self._tf_dataset(train, train_vectors, shuffle=True)
+        train_data = self._tf_dataset(train, train_vectors, shuffle=True, weighted=True)
         validation_data = self._tf_dataset(self.validation, validation_vectors) if self.validation else None
         batches_per_epoch = math.ceil(len(train) / config.batch_size)
         recorder = _Recorder(self, config, batches_per_epoch=batches_per_epoch)
@@ -394,16 +402,22 @@ class TrainingJob(TrainingListener):
         return vectors[:train_count], vectors[train_count:train_count + len(validation)] if validation else None
 
     def _tf_dataset(self, dataset: Dataset, vectors: np.ndarray | None = None,
-                    shuffle: bool = False) -> tf.data.Dataset:
+                    shuffle: bool = False, weighted: bool = False) -> tf.data.Dataset:
         """Strings as a tf.constant (Keras cannot batch numpy object arrays of text) and one-hot labels; the
-        inputs are a dict of the texts and their encoder vectors when the model reads those."""
+        inputs are a dict of the texts and their encoder vectors when the model reads those. `weighted` adds
+        each row's class weight as Keras's third element (sample weights) when the config asks for them."""
         index = {label: position for position, label in enumerate(self.classes)}
         texts = tf.constant(list(dataset.texts), dtype=tf.string)[:, None]
-        targets = keras.utils.to_categorical([index[label] for label in dataset.labels], len(self.classes))
+        positions = [index[label] for label in dataset.labels]
+        targets = keras.utils.to_categorical(positions, len(self.classes))
         inputs = texts if vectors is None else {VECTORS_INPUT: vectors}
         if vectors is not None and self.config.uses_tf_idf:
             inputs["text"] = texts
-        data = tf.data.Dataset.from_tensor_slices((inputs, targets.astype(np.float32)))
+        columns = (inputs, targets.astype(np.float32))
+        if weighted and self.config.class_weight == "balanced":
+            weights = balanced_class_weights(dataset.labels, self.classes)
+            columns += (np.array([weights[label] for label in dataset.labels], dtype=np.float32),)
+        data = tf.data.Dataset.from_tensor_slices(columns)
         if shuffle:
             data = data.shuffle(len(dataset), seed=self.config.seed, reshuffle_each_iteration=True)
         return data.batch(self.config.batch_size).prefetch(tf.data.AUTOTUNE)
