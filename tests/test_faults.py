@@ -54,8 +54,8 @@ def _trains_fine_afterwards(train: Dataset) -> None:
 
 
 def test_nan_loss_fails_with_advice_and_the_next_job_trains(train: Dataset, monkeypatch) -> None:
-    def poisoned_model(config, texts, classes):
-        model = build_model(config, texts, classes)
+    def poisoned_model(*args):
+        model = build_model(*args)
         kernel = model.get_layer("probabilities").kernel
         kernel.assign(tf.fill(kernel.shape, math.nan))  # what an exploding gradient leaves behind
         return model
