@@ -8,7 +8,7 @@ VENV_PYTHON := $(VENV)/bin/python
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test bench clean distclean
+.PHONY: run test bench sample-vectors clean distclean
 
 run: $(RUN_STAMP)
 	$(VENV)/bin/streamlit run app.py
@@ -24,6 +24,11 @@ bench: $(DEV_STAMP)
 		echo "== $$script --quick"; \
 		$(VENV_PYTHON) "$$script" --quick; \
 	done
+
+# The sample's sentence-encoder vectors, shipped in data/ so the sample trains `transfer` at once; rerun it after
+# changing the sample files or the encoder version (tests/test_encoder.py checks the bundle is current).
+sample-vectors: $(RUN_STAMP)
+	$(VENV_PYTHON) -c "from core.samples import write_sample_vectors; print(write_sample_vectors())"
 
 $(VENV_PYTHON):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \

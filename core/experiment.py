@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 
 # Misclassified examples kept in metadata.json for the Evaluate page; more would bloat every listing.
 MAX_SAVED_MISTAKES = 500
+# The Train page starts from `transfer` when embedding the data would take at most this long (the bundled
+# sample's vectors and cached ones take no time): on small data it beats `default` by 5 to 10 points
+# (bench/RESULTS.md), which is worth a minute's wait; beyond it `default` trains at once.
+SUGGEST_TRANSFER_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,31 @@ def split_for_run(dataset: Dataset, config: TrainConfig, test: Dataset | None = 
     split = split_dataset(dataset, validation_fraction=config.validation_split,
                           test_fraction=0.0 if test is not None else config.test_split, seed=config.seed)
     return split if test is None else Split(split.train, split.validation, test)
+
+
+def embedding_seconds(config: TrainConfig, dataset: Dataset) -> float | None:
+    """About how long a run with `config` would embed `dataset` before its first epoch; None when it reads no
+    encoder vectors.
+
+    Raises:
+        EncoderMissingError: the config reads encoder vectors and the encoder is not installed.
+    """
+    if not config.uses_encoder:
+        return None
+    from core.encoder import Encoding
+
+    return Encoding.of(config).estimate_seconds(dataset.texts)
+
+
+def suggested_preset(dataset: Dataset) -> str:
+    """`transfer` when the encoder is installed and embedding `dataset` is quick, `default` otherwise."""
+    from core.config import preset
+    from core.encoder import available
+
+    if not available():
+        return "default"
+    seconds = embedding_seconds(preset("transfer"), dataset)
+    return "transfer" if seconds is not None and seconds <= SUGGEST_TRANSFER_SECONDS else "default"
 
 
 def held_out(split: Split) -> tuple[str, Dataset]:

@@ -7,7 +7,9 @@ from typing import Any
 import streamlit as st
 
 from core.config import PRESETS, SETTINGS, Setting, TrainConfig, preset
+from core.encoder import available, unavailable_reason
 from core.errors import StudioError, TrainingError
+from core.experiment import embedding_seconds, suggested_preset
 from core.samples import DEFAULT_SAMPLE
 from core.training import JobStatus, TrainingJob, cut_short_at
 from core.workspace import Workspace
@@ -16,6 +18,8 @@ from pages._ui import t
 
 CUSTOM = "custom"
 PRESET_KEY = "train_preset"
+SUGGESTION_KEY = "train_suggestion"  # (the data it was made for, the preset suggested for that data)
+ESTIMATE_KEY = "train_embedding_estimate"  # (what it was measured for, seconds)
 # Form widgets keep their values for the whole session, so leaving the page and coming back keeps them.
 KEEP = {"persist_state": "session"}
 # The settings with a widget; each is drawn from its description in core/config.py.
@@ -62,9 +66,31 @@ def _apply_preset() -> None:
         st.session_state.update(_form_values(preset(name)))
 
 
-def _init_form() -> None:
-    if PRESET_KEY not in st.session_state:
-        st.session_state[PRESET_KEY] = "default"
+def _suggest(current: Workspace) -> str:
+    """`transfer` when embedding the data is quick (the sample's vectors ship with the app), else `default`."""
+    try:
+        return "default" if current.dataset is None else suggested_preset(current.dataset)
+    except StudioError:  # an encoder that cannot load is reported when someone picks `transfer`
+        return "default"
+
+
+def _form_shows(name: str) -> bool:
+    """Whether the form holds preset `name` exactly as the preset fills it in."""
+    state = st.session_state
+    return state.get(PRESET_KEY) == name and all(state.get(key) == value
+                                                 for key, value in _form_values(preset(name)).items())
+
+
+def _init_form(current: Workspace) -> None:
+    """Starts the form from the preset suggested for the data, and follows newly loaded data for as long as the
+    form still shows the previous suggestion untouched: a user's own choice is never overwritten."""
+    made_for, suggested = st.session_state.get(SUGGESTION_KEY, (None, None))
+    if suggested is not None and made_for is current.dataset:
+        return
+    suggestion = _suggest(current)
+    st.session_state[SUGGESTION_KEY] = (current.dataset, suggestion)
+    if PRESET_KEY not in st.session_state or _form_shows(suggested):
+        st.session_state[PRESET_KEY] = suggestion
         _apply_preset()
 
 
@@ -83,10 +109,44 @@ def _config_from_form() -> TrainConfig:
     return base.replace(**shown, preset=None if chosen == CUSTOM else chosen)
 
 
-# Preset: fills the whole form at once.
-def preset_ui() -> None:
+# Preset: fills the whole form at once; under it, the preset suggested for this data.
+def preset_ui(current: Workspace) -> None:
     _ui.translated_selectbox(t("preset"), [*PRESETS, CUSTOM], PRESET_KEY, on_change=_apply_preset,
                              format_func=lambda name: t(f"preset_{name}"), help=t("preset_help"))
+    if current.dataset is not None:
+        st.caption(t("preset_suggested", preset=t(f"preset_{st.session_state[SUGGESTION_KEY][1]}")))
+
+
+def _embedding_estimate(current: Workspace, config: TrainConfig) -> float:
+    """Seconds of embedding before the first epoch, measured once per data, encoder settings and finished run
+    (a run caches its vectors, so the next estimate drops to zero)."""
+    measured_for = (current.dataset, current.test_dataset, config.encoder_max_tokens, config.encoder_truncation,
+                    current.job)
+    cached = st.session_state.get(ESTIMATE_KEY)
+    if cached is None or cached[0] != measured_for:
+        parts = [part for part in (current.dataset, current.test_dataset) if part is not None]
+        cached = (measured_for, sum(embedding_seconds(config, part) or 0.0 for part in parts))
+        st.session_state[ESTIMATE_KEY] = cached
+    return cached[1]
+
+
+# Before a run that reads the encoder's vectors: how long embedding the texts takes, or that it is not installed.
+def embedding_ui(current: Workspace) -> None:
+    try:
+        config = _config_from_form()
+    except StudioError:  # the Train button reports the setting that is out of range
+        return
+    if current.dataset is None or not config.uses_encoder:
+        return
+    if not available():
+        st.warning(t("preset_unavailable", reason=unavailable_reason()), icon=":material/warning:")
+        return
+    seconds = _embedding_estimate(current, config)
+    texts = len(current.dataset) + len(current.test_dataset or ())
+    if seconds < 1:
+        st.caption(t("embedding_cached"))
+    else:
+        st.caption(t("embedding_estimate", texts=f"{texts:,}", eta=_ui.duration(seconds)))
 
 
 # One setting's widget, built from its Setting: the kind picks the widget; bounds, step, label and help come
@@ -137,8 +197,9 @@ def data_settings_ui(current: Workspace) -> None:
 
 # The settings and the Train button.
 def settings_ui(current: Workspace, has_data: bool) -> None:
-    _init_form()
-    preset_ui()
+    _init_form(current)
+    preset_ui(current)
+    embedding_ui(current)
     model, training, data = st.columns(3, gap="large")
     with model:
         group_ui("model")

