@@ -6,6 +6,7 @@ in either language. Messages from core errors stay English: they name files, col
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 LANGUAGES = {"en": "English", "zh": "中文"}
@@ -65,7 +66,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Loads English and Chinese product reviews and opens the Train page.",
         "加载中英文商品评论并打开训练页。",
     ),
-    "home_data_loaded": ("Data loaded: {source} ({rows:,} rows).", "已加载数据：{source}（{rows:,} 行）。"),
+    "home_data_loaded": ("Data loaded: {source} ({rows:,} {rows|row|rows}).", "已加载数据：{source}（{rows:,} 行）。"),
     # --- data ---
     "data_title": ("Data", "数据"),
     "data_caption": (
@@ -103,14 +104,14 @@ STRINGS: dict[str, tuple[str, str]] = {
     "text_column": ("Text column", "文本列"),
     "label_column": ("Label column", "标签列"),
     "apply_columns": ("Use these columns", "使用这些列"),
-    "dropped_missing": ("{count:,} rows had an empty text or label.", "{count:,} 行的文本或标签为空。"),
-    "dropped_duplicates": ("{count:,} rows were exact duplicates.", "{count:,} 行是完全重复的。"),
+    "dropped_missing": ("{count:,} {count|row|rows} had an empty text or label.", "{count:,} 行的文本或标签为空。"),
+    "dropped_duplicates": ("{count:,} {count|row was an exact duplicate|rows were exact duplicates}.", "{count:,} 行是完全重复的。"),
     "dropped_conflicting": (
-        "{count:,} rows had a text that also appears with another label.",
+        "{count:,} {count|row|rows} had a text that also appears with another label.",
         "{count:,} 行的文本同时带有不同的标签。",
     ),
     "labels_with_invisible": (
-        "{count:,} labels held invisible characters (zero-width or text-direction marks); they were removed, so "
+        "{count:,} {count|label|labels} held invisible characters (zero-width or text-direction marks); they were removed, so "
         "labels that look the same are one class.",
         "{count:,} 个标签含有不可见字符（零宽字符或文字方向控制符），已被删除，看起来相同的标签归为同一类别。",
     ),
@@ -125,7 +126,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "类别非常不均衡：准确率可能很高，但小类别会被漏掉。请关注评估页的宏平均 F1 和各类别指标。",
     ),
     "preview": ("Preview", "预览"),
-    "preview_caption": ("Showing {shown:,} of {total:,} rows.", "显示 {total:,} 行中的 {shown:,} 行。"),
+    "preview_caption": ("Showing {shown:,} of {total:,} {total|row|rows}.", "显示 {total:,} 行中的 {shown:,} 行。"),
     "text": ("Text", "文本"),
     "label": ("Label", "标签"),
     "tokens": ("What the model reads", "模型看到的词元"),
@@ -141,7 +142,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "模型训练时不会看到的带标签文本。提供后将代替随机划分的测试集。",
     ),
     "test_upload_label": ("Test file (CSV, TSV or TXT)", "测试文件（CSV、TSV 或 TXT）"),
-    "test_file_loaded": ("Test file {source}: {rows:,} rows.", "测试文件 {source}：{rows:,} 行。"),
+    "test_file_loaded": ("Test file {source}: {rows:,} {rows|row|rows}.", "测试文件 {source}：{rows:,} 行。"),
     "test_file_remove": ("Use a random test split instead", "改用随机测试集"),
     # --- decision threshold (evaluate page) ---
     "threshold_title": ("Decision threshold", "判定阈值"),
@@ -179,7 +180,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "No row looks mislabelled: every model agreed with the labels it had not seen.",
         "没有发现可疑标签：每个模型都认同它没见过的行的标签。",
     ),
-    "suspects_found": ("{count:,} of {rows:,} rows look mislabelled.", "{rows:,} 行中有 {count:,} 行看起来标错了。"),
+    "suspects_found": ("{count:,} of {rows:,} {rows|row|rows} {count|looks|look} mislabelled.", "{rows:,} 行中有 {count:,} 行看起来标错了。"),
     "suspects_row": ("Row in file", "文件中的行"),
     "suspects_suggested": ("Suggested", "建议标签"),
     "suspects_download": ("Download the list (CSV)", "下载列表（CSV）"),
@@ -204,10 +205,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "train_need_data": ("Load training data first.", "请先加载训练数据。"),
     "use_sample": ("Use the sample", "使用示例数据"),
     "train_on": (
-        "Training data: {source} · {rows:,} rows · classes: {classes}",
+        "Training data: {source} · {rows:,} {rows|row|rows} · classes: {classes}",
         "训练数据：{source} · {rows:,} 行 · 类别：{classes}",
     ),
-    "train_test_file": ("Test file: {source} · {rows:,} rows", "测试文件：{source} · {rows:,} 行"),
+    "train_test_file": ("Test file: {source} · {rows:,} {rows|row|rows}", "测试文件：{source} · {rows:,} 行"),
     "preset": ("Preset", "预设"),
     "preset_help": ("A preset fills in every setting; change any of them afterwards.", "选择预设会填好所有设置，之后可以再修改。"),
     "preset_default": ("Default: fast bag-of-words network (recommended)", "默认：快速的词袋网络（推荐）"),
@@ -228,7 +229,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "建议这份数据使用：**{preset}**。",
     ),
     "embedding_estimate": (
-        "First the encoder turns {texts} texts into vectors: about {eta} (once; they are cached for later runs).",
+        "First the encoder turns {texts} {texts|text|texts} into vectors: about {eta} (once; they are cached for later runs).",
         "训练前，编码器先把 {texts} 条文本转换成向量：约需 {eta}（只需一次，之后会缓存）。",
     ),
     "embedding_cached": (
@@ -477,7 +478,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "filter_true": ("True label", "真实标签"),
     "all_classes": ("all", "全部"),
     "confidence": ("Confidence", "置信度"),
-    "mistakes_caption": ("{shown:,} of {total:,} mistakes shown.", "显示 {total:,} 个错误中的 {shown:,} 个。"),
+    "mistakes_caption": ("{shown:,} of {total:,} {total|mistake|mistakes} shown.", "显示 {total:,} 个错误中的 {shown:,} 个。"),
     "evaluate_file": ("Evaluate on another labelled file", "用另一个带标签的文件评估"),
     "evaluate_file_help": (
         "A CSV with texts and labels the model knows; the results below switch to that file.",
@@ -488,7 +489,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "只评估模型认识其标签的行",
     ),
     "evaluated_left_out": (
-        "{count:,} rows with labels the model does not know ({classes} are known) were left out.",
+        "{count:,} {count|row|rows} with labels the model does not know ({classes} are known) {count|was|were} left out.",
         "已略去 {count:,} 行模型不认识其标签的数据（已知标签：{classes}）。",
     ),
     # --- predict ---
@@ -528,9 +529,9 @@ STRINGS: dict[str, tuple[str, str]] = {
         "文本 CSV（单列，或包含文本列的表格；第一行是列名）。",
     ),
     "batch_upload": ("File to predict", "要预测的文件"),
-    "batch_caption": ("Showing {shown:,} of {total:,} rows.", "显示 {total:,} 行中的 {shown:,} 行。"),
+    "batch_caption": ("Showing {shown:,} of {total:,} {total|row|rows}.", "显示 {total:,} 行中的 {shown:,} 行。"),
     "batch_blank": (
-        "{count:,} rows have an empty text: their prediction is blank and the reason column says why.",
+        "{count:,} {count|row has|rows have} an empty text: {count|its|their} prediction is blank and the reason column says why.",
         "{count:,} 行文本为空：其预测留空，原因列说明了原因。",
     ),
     "empty_text_reason": ("empty text: nothing to predict", "文本为空：无可预测内容"),
@@ -578,7 +579,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "没有其他已保存的模型预测相同的类别（{classes}）。",
     ),
     "compare_caption": (
-        "Every model scored on the same {rows:,} rows, best accuracy first.",
+        "Every model scored on the same {rows:,} {rows|row|rows}, best accuracy first.",
         "所有模型都在相同的 {rows:,} 行数据上评估，按准确率从高到低排列。",
     ),
     "layers_column": ("Layers", "层大小"),
@@ -629,12 +630,26 @@ STRINGS: dict[str, tuple[str, str]] = {
 }
 
 
+# "{count|row|rows}" in an English string: the first form when `count` is 1, the second otherwise. Chinese nouns
+# have no plural, so only English strings use it.
+PLURAL_FORM = re.compile(r"\{(\w+)\|([^|{}]*)\|([^|{}]*)\}")
+
+
 def t(key: str, lang: str = "en", **values: Any) -> str:
     """The string `key` in `lang` ("en" or "zh"; anything else falls back to English), filled with `values`.
 
     Raises:
-        KeyError: no string has that key, so a typo fails loudly in tests rather than showing a blank.
+        KeyError: no string has that key (or a value it names is missing), so a typo fails loudly in tests
+            rather than showing a blank.
     """
     english, chinese = STRINGS[key]
     text = chinese if lang == "zh" else english
-    return text.format(**values) if values else text
+    if not values:
+        return text
+    text = PLURAL_FORM.sub(lambda match: match[2] if _is_one(values[match[1]]) else match[3], text)
+    return text.format(**values)
+
+
+def _is_one(value: Any) -> bool:
+    """Whether a count reads as one ("1" too: some counts arrive formatted)."""
+    return str(value).strip() == "1"

@@ -135,10 +135,3 @@ def _cnn_layers(config: TrainConfig, hidden: keras.KerasTensor) -> keras.KerasTe
             hidden = layers.MaxPooling1D(2, padding="same")(hidden)
     hidden = layers.GlobalMaxPooling1D()(hidden)
     return layers.Dropout(config.dropout, seed=config.seed)(hidden) if config.dropout else hidden
-
-
-def describe(model: keras.Model) -> str:
-    """The Keras summary as text, for the Train page and the CLI."""
-    lines: list[str] = []
-    model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line))
-    return "\n".join(lines)

@@ -7,7 +7,6 @@ for importing TensorFlow.
 from __future__ import annotations
 
 import builtins
-import importlib.util
 import json
 import os
 import platform
@@ -293,7 +292,8 @@ def load_model_folder(path: str | Path) -> keras.Model:
     path = Path(path)
     import keras
 
-    _register_text_functions()
+    import core.text  # noqa: F401  (registers `standardize` with Keras; saved text models refer to it)
+
     try:
         return keras.saving.load_model(path / MODEL_FILE, safe_mode=True)
     except Exception as error:  # Keras raises many types for a bad file; the user needs one message
@@ -398,20 +398,11 @@ def _versions() -> dict[str, str | None]:
     import keras
     import numpy
 
-    tensorflow_version = None
-    if importlib.util.find_spec("tensorflow") is not None:
-        import tensorflow
+    import tensorflow
 
-        tensorflow_version = tensorflow.__version__
     return {
         "python": platform.python_version(),
-        "tensorflow": tensorflow_version,
+        "tensorflow": tensorflow.__version__,
         "keras": keras.__version__,
         "numpy": numpy.__version__,
     }
-
-
-def _register_text_functions() -> None:
-    """Imports core.text, whose registered `standardize` saved text models refer to, before loading one."""
-    if importlib.util.find_spec("core.text") is not None:
-        import core.text  # noqa: F401  (import registers the function with Keras)

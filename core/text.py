@@ -57,7 +57,6 @@ class Vocabulary:
 
     tokens: list[str]
     idf_weights: np.ndarray
-    documents: int
 
 
 def build_vocabulary(texts: Sequence[str], *, max_tokens: int, ngrams: int = 1) -> Vocabulary:
@@ -78,7 +77,7 @@ def build_vocabulary(texts: Sequence[str], *, max_tokens: int, ngrams: int = 1) 
     document_counts = np.bincount(pairs % len(unique), minlength=len(unique))
     order = np.lexsort((unique, -counts))[:max_tokens]
     idf = np.log(1.0 + len(texts) / (1.0 + document_counts[order]))
-    return Vocabulary([token.decode("utf-8") for token in unique[order]], idf.astype(np.float32), len(texts))
+    return Vocabulary([token.decode("utf-8") for token in unique[order]], idf.astype(np.float32))
 
 
 def ngram_width_for(texts: Sequence[str]) -> int:

@@ -43,7 +43,7 @@ def test_good_upload_shows_encoding_columns_and_counts(data_page: AppTest) -> No
     assert "gb18030" in line and "semicolon" in line
     assert "text column **review**" in line and "label column **sentiment**" in line
     dropped = data_page.info[0].value
-    assert "1 rows had an empty text or label" in dropped and "1 rows were exact duplicates" in dropped
+    assert "1 row had an empty text or label" in dropped and "1 row was an exact duplicate" in dropped
     assert f"{report.dropped_conflicting} rows had a text that also appears with another label" in dropped
     assert [box.value for box in data_page.selectbox][-2:] == ["review", "sentiment"]
 
@@ -53,7 +53,7 @@ def test_invisible_characters_in_labels_are_removed_and_reported(data_page: AppT
     rows[0] = (rows[0][0], rows[0][1] + "\u200b")  # the same label to the eye, another class to the computer
     upload(data_page, "hidden.csv", csv_bytes(rows))
     assert metrics(data_page)["Classes"] == "2"
-    assert "1 labels held invisible characters" in data_page.info[0].value
+    assert "1 label held invisible characters" in data_page.info[0].value
 
 
 def test_tokens_show_chinese_characters(data_page: AppTest) -> None:

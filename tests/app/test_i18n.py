@@ -10,7 +10,7 @@ import textwrap
 import pytest
 
 from core.config import FAMILIES, PRESETS
-from core.i18n import STRINGS, t
+from core.i18n import PLURAL_FORM, STRINGS, t
 from core.samples import sample_names
 from tests.app.conftest import REPO
 
@@ -26,7 +26,8 @@ DYNAMIC_KEYS = [
 
 
 def _fields(text: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+    """The values a string formats; an English plural ("{count|row|rows}") names one that is formatted too."""
+    return {name for _, name, _, _ in string.Formatter().parse(PLURAL_FORM.sub("", text)) if name}
 
 
 @pytest.mark.parametrize("key", sorted(STRINGS))

@@ -1,0 +1,27 @@
+"""Strings in both languages (core/i18n.py): English counts agree in number, Chinese ones have no plural."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from core.i18n import PLURAL_FORM, STRINGS, t
+
+
+def test_one_row_is_a_row_and_two_are_rows():
+    # "1 rows had an empty text or label" (issue 10).
+    assert t("dropped_missing", count=1) == "1 row had an empty text or label."
+    assert t("dropped_missing", count=2) == "2 rows had an empty text or label."
+    assert t("dropped_duplicates", count=1) == "1 row was an exact duplicate."
+    assert t("batch_caption", shown=1, total=1) == "Showing 1 of 1 row."
+    assert t("embedding_estimate", texts="1,200", eta="2m") .startswith("First the encoder turns 1,200 texts ")
+    assert t("dropped_missing", "zh", count=1) == "1 行的文本或标签为空。"
+
+
+@pytest.mark.parametrize("key", [key for key, (english, _) in STRINGS.items() if PLURAL_FORM.search(english)])
+def test_every_plural_names_a_value_the_string_is_given(key: str):
+    english, chinese = STRINGS[key]
+    fields = set(re.findall(r"\{(\w+)[:}]", english)) | set(re.findall(r"\{(\w+)[:}]", chinese))
+    assert {match[1] for match in PLURAL_FORM.finditer(english)} <= fields
+    assert not PLURAL_FORM.search(chinese)
