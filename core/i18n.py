@@ -120,11 +120,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "merged_variants": ("Spellings merged into it", "合并进来的写法"),
     "class_balance": ("Class balance", "类别分布"),
     "rows": ("Rows", "行数"),
-    "imbalanced": (
-        "The classes are very unbalanced: accuracy can look good while the small class is missed. "
-        "Watch macro-F1 and the per-class table on the Evaluate page.",
-        "类别非常不均衡：准确率可能很高，但小类别会被漏掉。请关注评估页的宏平均 F1 和各类别指标。",
-    ),
     "preview": ("Preview", "预览"),
     "preview_caption": ("Showing {shown:,} of {total:,} {total|row|rows}.", "显示 {total:,} 行中的 {shown:,} 行。"),
     "text": ("Text", "文本"),
@@ -195,6 +190,112 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Changes the loaded data only (not your file) and trains with the last run's settings.",
         "只修改已加载的数据（不改你的文件），并用上次训练的设置重新训练。",
     ),
+    # --- data health (data page, core/health.py) ---
+    "health_title": ("Data health", "数据健康检查"),
+    "health_caption": (
+        "{rows:,} rows checked in {seconds:.1f} s. Open a line for its examples and what to do.",
+        "已检查 {rows:,} 行，用时 {seconds:.1f} 秒。展开每一项可查看示例和建议。",
+    ),
+    "health_shown": ("Showing {shown:,} of {total:,}.", "显示 {total:,} 项中的 {shown:,} 项。"),
+    "health_group": ("Group", "组"),
+    "health_part": ("Part", "所属部分"),
+    "health_part_train": ("training", "训练"),
+    "health_part_test": ("test split", "测试集"),
+    "health_part_test_file": ("test file", "测试文件"),
+    "health_duplicates": (
+        "Near-duplicate texts: {groups:,} groups ({rows:,} extra rows)",
+        "近似重复的文本：{groups:,} 组（多出 {rows:,} 行）",
+    ),
+    "health_duplicates_none": ("No near-duplicate texts", "没有近似重复的文本"),
+    "health_duplicates_help": (
+        "Texts that are equal once case, width, spaces and punctuation are ignored, or that share at least 80% of "
+        "their three-character pieces (one word changed in a review). Copies weigh one text many times over; keep "
+        "one of each group.",
+        "忽略大小写、全角半角、空格和标点后相同的文本，或三字片段至少 80% 相同的文本（例如评论里只改了一个词）。"
+        "重复的文本会让同一内容被多次计入；每组保留一条即可。",
+    ),
+    "health_conflicting": (
+        "{count:,} groups hold different labels for the same text: at least one label in each is wrong.",
+        "{count:,} 组中同一文本带有不同的标签：每组至少有一个标签是错的。",
+    ),
+    "health_leaks": (
+        "Texts shared between training and test: {groups:,} groups ({rows:,} test rows checked)",
+        "训练与测试共有的文本：{groups:,} 组（已检查 {rows:,} 行测试数据）",
+    ),
+    "health_leaks_none": ("No text shared between training and test", "训练与测试之间没有共有的文本"),
+    "health_leaks_split_help": (
+        "The test split (here {rows:,} rows: test share {share:.0%}, seed {seed}, as the next run splits) is checked "
+        "for texts that equal or nearly copy a training text. Such a test score rewards memorising, not "
+        "understanding: remove the copies from the file.",
+        "检查测试集（此处为 {rows:,} 行：测试集比例 {share:.0%}，随机种子 {seed}，与下一次训练的划分相同）中"
+        "与训练文本相同或几乎相同的文本。这样的测试分数奖励的是死记硬背而不是理解：请从文件中删除这些副本。",
+    ),
+    "health_leaks_file_help": (
+        "The test file is checked for texts that equal or nearly copy a text of the training file. Such a test "
+        "score rewards memorising, not understanding: remove the copies from one of the files.",
+        "检查测试文件中与训练文件文本相同或几乎相同的文本。这样的测试分数奖励的是死记硬背而不是理解："
+        "请从其中一个文件中删除这些副本。",
+    ),
+    "health_short": ("Very short texts: {count:,} (under {tokens} tokens)", "过短的文本：{count:,} 条（少于 {tokens} 个词元）"),
+    "health_short_none": ("No very short texts (under {tokens} tokens)", "没有过短的文本（少于 {tokens} 个词元）"),
+    "health_short_help": (
+        "Texts of fewer than {tokens} tokens give a model little to go on, and a text of punctuation only reads "
+        "as nothing at all. Check that the text column is the right one and that nothing was cut off.",
+        "少于 {tokens} 个词元的文本几乎没有可供模型学习的内容，只有标点的文本则什么也读不到。"
+        "请检查文本列是否选对、文本是否被截断。",
+    ),
+    "health_long": ("Very long texts: {count:,} (over {tokens} tokens)", "过长的文本：{count:,} 条（超过 {tokens} 个词元）"),
+    "health_long_none": ("No very long texts (over {tokens} tokens)", "没有过长的文本（超过 {tokens} 个词元）"),
+    "health_long_help": (
+        "LSTM, GRU and CNN models with an automatic sequence length read only the first {tokens} tokens of a "
+        "text; MLP models read it all. Long texts also train more slowly.",
+        "序列长度为自动的 LSTM、GRU 和 CNN 模型只读取文本的前 {tokens} 个词元；MLP 模型读取全文。"
+        "长文本也会让训练变慢。",
+    ),
+    "health_languages": ("Languages: {summary}", "语言：{summary}"),
+    "language_en": ("English", "英文"),
+    "language_zh": ("Chinese", "中文"),
+    "language_other": ("other", "其他"),
+    "health_languages_help": (
+        "Told apart by their characters: Chinese when Chinese characters are at least a third of a text's "
+        "letters, English when Latin letters are most of them, other for other scripts or no letters at all.",
+        "按字符判断：汉字至少占文本字母的三分之一为中文，拉丁字母占多数为英文，其他文字或没有字母为其他。",
+    ),
+    "health_mixed": (
+        "The texts are in more than one language. One model learns them all, but the smaller language has "
+        "fewer examples to learn from: compare its mistakes on the Evaluate page, and add rows in it if you can.",
+        "文本包含多种语言。一个模型可以同时学习它们，但较少的那种语言可供学习的示例更少："
+        "请在评估页比较它的错误样例，如有可能请补充该语言的数据。",
+    ),
+    "health_imbalance": (
+        "Class imbalance: {largest} has {ratio:.1f}× the rows of {smallest}",
+        "类别不均衡：{largest} 的行数是 {smallest} 的 {ratio:.1f} 倍",
+    ),
+    "health_imbalance_none": (
+        "Classes balanced enough: {largest} has {ratio:.1f}× the rows of {smallest}",
+        "类别较为均衡：{largest} 的行数是 {smallest} 的 {ratio:.1f} 倍",
+    ),
+    "health_imbalance_help": (
+        "From 5× on, accuracy can look good while the small class is missed. Set **{setting}** to **{value}** on "
+        "the Train page so each class counts as much in training, and judge the model by macro-F1 and the small "
+        "class's recall on the Evaluate page. More rows of the small class help most.",
+        "从 5 倍起，准确率可能很高，但小类别会被漏掉。请在训练页把 **{setting}** 设为 **{value}**，"
+        "让每个类别在训练中同等重要，并在评估页用宏平均 F1 和小类别的召回率来评判模型。"
+        "补充小类别的数据最有帮助。",
+    ),
+    "health_typos": ("Labels that look like typos: {count:,}", "疑似拼写错误的标签：{count:,} 个"),
+    "health_typos_none": ("No labels that look like typos", "没有疑似拼写错误的标签"),
+    "health_typos_help": (
+        "Pairs of labels that differ only in width, spaces or separators, or by a letter or two. Each is trained "
+        "as a class of its own: correct the rarer spelling in the file.",
+        "只有全角半角、空格或分隔符不同，或只差一两个字母的标签对。它们会被当作不同的类别训练："
+        "请在文件中改正较少见的写法。",
+    ),
+    "health_likely": ("Probably meant", "可能应为"),
+    "health_likely_rows": ("Its rows", "其行数"),
+    "health_reason": ("Differs in", "不同之处"),
+    "health_reason_variant": ("width, spaces or separators", "全角半角、空格或分隔符"),
+    "health_reason_spelling": ("a letter or two", "一两个字母"),
     "next_train": ("Next: train a model", "下一步：训练模型"),
     # --- train ---
     "train_title": ("Train", "训练"),

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
+from core.config import TrainConfig, preset
 from core.data import Dataset
+from core.health import LONG_TOKENS, SHORT_TOKENS, HealthReport, Row, TextGroup, check_health
 from core.safety import to_safe_csv
 from core.samples import sample_names
 from core.suspects import DEFAULT_FOLDS, MAX_FOLDS, MIN_FOLDS, Suspect
@@ -16,8 +19,9 @@ from pages._ui import t
 
 PREVIEW_ROWS = 500
 TOKEN_EXAMPLES = 6
-# Largest class this many times the smallest: accuracy alone starts to mislead.
-IMBALANCE_RATIO = 5
+# Groups, rows or labels shown per health check; the counts above them are complete.
+HEALTH_EXAMPLES = 20
+HEALTH_KEY = "data_health"
 _DELIMITER_KEYS = {",": "delimiter_comma", "\t": "delimiter_tab", ";": "delimiter_semicolon", "|": "delimiter_bar"}
 
 
@@ -91,8 +95,121 @@ def class_balance_ui(dataset: Dataset) -> None:
     st.subheader(t("class_balance"))
     counts = dataset.class_counts()
     st.altair_chart(_ui.bar_chart(counts, value_title=t("rows")), width="stretch")
-    if max(counts.values()) >= IMBALANCE_RATIO * min(counts.values()):
-        st.warning(t("imbalanced"), icon=":material/balance:")
+
+
+# Data health (core.health): one line per check with its count, and its examples and advice when opened.
+def health_ui(current: Workspace) -> None:
+    config = current.job.config if current.job is not None else preset("default")
+    report = _health(current, config)
+    st.subheader(t("health_title"))
+    st.caption(t("health_caption", rows=report.rows, seconds=report.seconds))
+    _duplicates_ui(report)
+    _leaks_ui(report, config)
+    _lengths_ui(report)
+    _languages_ui(report)
+    _imbalance_ui(report)
+    _label_typos_ui(report)
+
+
+def _health(current: Workspace, config: TrainConfig) -> HealthReport:
+    """The report, computed once per dataset, test file and split settings (a second on 50,000 rows), not per rerun."""
+    signature = (current.dataset_version, id(current.test_dataset), config.validation_split, config.test_split,
+                 config.seed)
+    kept = st.session_state.get(HEALTH_KEY)
+    if kept is None or kept[0] != signature:
+        kept = st.session_state[HEALTH_KEY] = (signature, check_health(current.dataset, config, current.test_dataset))
+    return kept[1]
+
+
+def _check_expander(found: bool, label: str) -> DeltaGenerator:
+    return st.expander(label, icon=":material/warning:" if found else ":material/check_circle:")
+
+
+def _rows_frame(rows: list[Row], groups: list[int] | None = None) -> pd.DataFrame:
+    frame = pd.DataFrame({t("health_part"): [t(f"health_part_{row.part}") for row in rows],
+                          t("suspects_row"): [row.row for row in rows], t("text"): [row.text for row in rows],
+                          t("label"): [row.label for row in rows]})
+    if groups is not None:
+        frame.insert(0, t("health_group"), groups)
+    return frame
+
+
+def _groups_table_ui(groups: tuple[TextGroup, ...]) -> None:
+    shown = groups[:HEALTH_EXAMPLES]
+    rows = [row for group in shown for row in group.rows]
+    numbers = [number for number, group in enumerate(shown, start=1) for _ in group.rows]
+    st.dataframe(_rows_frame(rows, numbers), hide_index=True)
+    st.caption(t("health_shown", shown=len(shown), total=len(groups)))
+
+
+def _duplicates_ui(report: HealthReport) -> None:
+    found = bool(report.duplicates)
+    label = t("health_duplicates", groups=len(report.duplicates), rows=report.duplicate_rows) if found \
+        else t("health_duplicates_none")
+    with _check_expander(found, label):
+        st.caption(t("health_duplicates_help"))
+        conflicting = sum(group.labels_differ for group in report.duplicates)
+        if conflicting:
+            st.warning(t("health_conflicting", count=conflicting), icon=":material/label_off:")
+        if found:
+            _groups_table_ui(report.duplicates)
+
+
+def _leaks_ui(report: HealthReport, config: TrainConfig) -> None:
+    found = bool(report.leaks)
+    label = t("health_leaks", groups=len(report.leaks), rows=report.test_rows) if found else t("health_leaks_none")
+    with _check_expander(found, label):
+        if report.leak_source == "test_file":
+            st.caption(t("health_leaks_file_help"))
+        else:
+            st.caption(t("health_leaks_split_help", rows=report.test_rows, share=config.test_split, seed=config.seed))
+        if found:
+            _groups_table_ui(report.leaks)
+
+
+def _lengths_ui(report: HealthReport) -> None:
+    for rows, key, tokens in ((report.short, "short", SHORT_TOKENS), (report.long, "long", LONG_TOKENS)):
+        found = bool(rows)
+        label = t(f"health_{key}", count=len(rows), tokens=tokens) if found else t(f"health_{key}_none", tokens=tokens)
+        with _check_expander(found, label):
+            st.caption(t(f"health_{key}_help", tokens=tokens))
+            if found:
+                st.dataframe(_rows_frame(list(rows[:HEALTH_EXAMPLES])), hide_index=True)
+                st.caption(t("health_shown", shown=min(len(rows), HEALTH_EXAMPLES), total=len(rows)))
+
+
+def _languages_ui(report: HealthReport) -> None:
+    summary = " · ".join(f"{t(f'language_{language}')} {count:,} ({count / max(report.rows, 1):.0%})"
+                         for language, count in report.languages.items() if count)
+    with _check_expander(report.mixed_languages, t("health_languages", summary=summary)):
+        st.caption(t("health_languages_help"))
+        if report.mixed_languages:
+            st.info(t("health_mixed"), icon=":material/translate:")
+        for language, examples in report.language_examples.items():
+            if examples:
+                st.markdown(f"**{t(f'language_{language}')}**")
+                st.dataframe(pd.DataFrame({t("text"): examples[:3]}), hide_index=True)
+
+
+def _imbalance_ui(report: HealthReport) -> None:
+    imbalance = report.imbalance
+    key = "health_imbalance" if imbalance.flagged else "health_imbalance_none"
+    label = t(key, largest=_ui.plain(imbalance.largest), smallest=_ui.plain(imbalance.smallest), ratio=imbalance.ratio)
+    with _check_expander(imbalance.flagged, label):
+        st.caption(t("health_imbalance_help", setting=t("class_weight"), value=t("class_weight_balanced")))
+
+
+def _label_typos_ui(report: HealthReport) -> None:
+    typos = report.label_typos
+    with _check_expander(bool(typos), t("health_typos", count=len(typos)) if typos else t("health_typos_none")):
+        st.caption(t("health_typos_help"))
+        if typos:
+            st.dataframe(pd.DataFrame({
+                t("label"): [typo.label for typo in typos], t("rows"): [typo.rows for typo in typos],
+                t("health_likely"): [typo.likely for typo in typos],
+                t("health_likely_rows"): [typo.likely_rows for typo in typos],
+                t("health_reason"): [t(f"health_reason_{typo.reason}") for typo in typos],
+            }), hide_index=True)
 
 
 # The first rows as read.
@@ -206,5 +323,6 @@ else:
     with tokens:
         tokens_ui(current.dataset)
     preview_ui(current.dataset)
+    health_ui(current)
     suspects_ui(current)
     st.page_link(_ui.TRAIN, label=t("next_train"), icon=_ui.ICONS[_ui.TRAIN])

@@ -151,3 +151,65 @@ def test_suspect_labels_are_listed_and_dropping_them_retrains(data_page: AppTest
     assert not {rows[row][0] for row in chosen} & set(workspace.dataset.texts)
     assert workspace.job is not None and workspace.job.config.preset == "default"
     workspace.job.wait(120)
+
+
+# --- data health (core/health.py) -------------------------------------------------------------------------------
+REVIEW = ("the battery lasts all day and the screen is bright enough to read in the sun, shipping was quick and "
+          "the seller answered every question")
+
+
+def health_lines(at: AppTest) -> list[str]:
+    return [unescaped(expander.label) for expander in at.expander if expander.label != "Optional: a separate test file"]
+
+
+def test_data_health_counts_each_problem_and_shows_its_examples(data_page: AppTest) -> None:
+    rows = labelled_rows(40) + [(REVIEW, "positive"), (REVIEW.replace("quick", "fast"), "negative"),
+                                ("ok", "positive"), ("nice phone, works", "postive"), ("bad one, broke", "postive")]
+    upload(data_page, "messy.csv", csv_bytes(rows))
+    lines = health_lines(data_page)
+    assert "Data health" in [subheader.value for subheader in data_page.subheader]
+    assert "Near-duplicate texts: 1 groups (1 extra rows)" in lines
+    assert "Very short texts: 1 (under 3 tokens)" in lines
+    assert "Labels that look like typos: 1" in lines
+    assert "No very long texts (over 400 tokens)" in lines
+    assert any(line.startswith("Languages: English") and "Chinese" in line for line in lines)
+    assert "groups hold different labels" in data_page.warning[0].value  # the two copies disagree
+    frames = [frame.value for frame in data_page.dataframe]
+    duplicates = next(frame for frame in frames if "Group" in frame.columns)
+    assert list(duplicates["Row in file"]) == [40, 41]
+    typos = next(frame for frame in frames if "Probably meant" in frame.columns)
+    assert typos.iloc[0][["Label", "Probably meant"]].tolist() == ["postive", "positive"]
+
+
+def test_a_clean_file_passes_every_health_check(data_page: AppTest) -> None:
+    upload(data_page, "clean.csv", csv_bytes(labelled_rows(40)))
+    lines = health_lines(data_page)
+    assert {"No near-duplicate texts", "No text shared between training and test", "No labels that look like typos",
+            "No very short texts (under 3 tokens)"} <= set(lines)
+    assert any(line.startswith("Classes balanced enough: ") for line in lines)
+
+
+def test_an_unbalanced_file_points_to_balanced_class_weights(data_page: AppTest) -> None:
+    rows = labelled_rows(60)
+    rows = [row for row in rows if row[1] == "positive"] + [row for row in rows if row[1] == "negative"][:5]
+    upload(data_page, "unbalanced.csv", csv_bytes(rows))
+    assert "Class imbalance: positive has 6.0× the rows of negative" in health_lines(data_page)
+    assert any("Set **Class weights** to **balanced** on the Train page" in caption.value
+               for caption in data_page.caption)
+
+
+def test_a_test_file_that_copies_training_texts_is_a_leak(data_page: AppTest) -> None:
+    upload(data_page, "train.csv", csv_bytes(labelled_rows(20) + [(REVIEW, "positive")]))
+    upload(data_page, "test.csv", csv_bytes([(REVIEW.upper(), "positive"), ("a fine phone", "positive")]),
+           key="test_upload_1")
+    assert "Texts shared between training and test: 1 groups (2 test rows checked)" in health_lines(data_page)
+    leak = next(frame.value for frame in data_page.dataframe if "Group" in frame.value.columns)
+    assert list(leak["Part"]) == ["training", "test file"]
+
+
+def test_data_health_speaks_chinese(data_page: AppTest) -> None:
+    data_page.sidebar.radio[0].set_value("zh").run()
+    upload(data_page, "zh.csv", csv_bytes(labelled_rows(40) + [("好", "positive"), ("差", "negative")]))
+    lines = health_lines(data_page)
+    assert "过短的文本：2 条（少于 3 个词元）" in lines and "没有近似重复的文本" in lines
+    assert any(line.startswith("语言：英文") for line in lines)
