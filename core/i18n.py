@@ -683,6 +683,22 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Every model scored on the same {rows:,} {rows|row|rows}, best accuracy first.",
         "所有模型都在相同的 {rows:,} 行数据上评估，按准确率从高到低排列。",
     ),
+    # --- compare runs (models page) ---
+    "runs_title": ("Compare runs", "比较训练结果"),
+    "runs_pick": ("Saved models to compare", "要比较的已保存模型"),
+    "runs_pick_help": (
+        "Their training curves (per epoch, as saved) and their scores on one chart each; nothing is trained again.",
+        "把它们的训练曲线（按轮，保存时的记录）和分数分别画在同一张图上；不会重新训练。",
+    ),
+    "runs_hint": ("Choose two to {most} models to overlay their curves and scores.",
+                  "选择 2 到 {most} 个模型，叠加显示它们的曲线和分数。"),
+    "runs_no_history": ("No training curves were saved with {names}.", "{names} 没有保存训练曲线。"),
+    "runs_other_data": (
+        "These models were trained or scored on different data (another data fingerprint): their scores do not "
+        "compare directly. To compare on the same rows, score them on one test file on the Evaluate page.",
+        "这些模型在不同的数据（不同的数据指纹）上训练或评估：它们的分数不能直接比较。"
+        "如需在相同的数据上比较，请在评估页用同一个测试文件评估它们。",
+    ),
     "layers_column": ("Layers", "层大小"),
     "evaluated_on_column": ("Scored on", "评估数据"),
     "data_column": ("Data · fingerprint", "数据 · 指纹"),

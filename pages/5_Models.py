@@ -9,7 +9,7 @@ from core.errors import StudioError
 from core.litert import QUANTIZATIONS
 from core.registry import MODEL_FILE, ModelInfo
 from core.workspace import Workspace
-from pages import _tables, _ui
+from pages import _compare, _tables, _ui
 from pages._ui import t
 
 SELECTED_KEY = "models_selected"
@@ -140,6 +140,30 @@ def actions_ui(current: Workspace, infos: list[ModelInfo]) -> None:
     details_ui(info)
 
 
+# Compare runs: overlay the training curves and the scores of 2-4 saved models (their saved metadata, nothing rerun).
+def compare_runs_ui(infos: list[ModelInfo]) -> None:
+    usable = [info for info in infos if not info.broken]
+    if len(usable) < _compare.MIN_RUNS:
+        return
+    st.subheader(t("runs_title"))
+    names = st.multiselect(t("runs_pick"), [info.name for info in usable], key="runs_compared",
+                           max_selections=_compare.MAX_RUNS, help=t("runs_pick_help"))
+    if len(names) < _compare.MIN_RUNS:
+        st.caption(t("runs_hint", most=_compare.MAX_RUNS))
+        return
+    chosen = [next(info for info in usable if info.name == name) for name in names]
+    curves = _compare.curves_frame(chosen)
+    loss, accuracy = st.columns(2)
+    loss.altair_chart(_compare.curves_chart(curves, "loss", names), width="stretch")
+    accuracy.altair_chart(_compare.curves_chart(curves, "accuracy", names), width="stretch")
+    without = [name for name in names if name not in set(curves.model)]
+    if without:
+        st.caption(t("runs_no_history", names=", ".join(map(_ui.plain, without))))
+    st.altair_chart(_compare.scores_chart(_compare.scores_frame(chosen), names), width="stretch")
+    if not _compare.same_data(chosen):
+        st.warning(t("runs_other_data"), icon=":material/compare_arrows:")
+
+
 current = _ui.workspace()
 _ui.page_header("models_title", "models_caption")
 infos = current.models()
@@ -149,3 +173,4 @@ if not infos:
 else:
     table_ui(current, infos)
     actions_ui(current, infos)
+    compare_runs_ui(infos)
