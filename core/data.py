@@ -40,6 +40,8 @@ from core.safety import INVISIBLE_CHARACTERS
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 MIN_ROWS = 10
 MAX_CLASSES = 50
+# Labels from which a column where most labels occur once reads as an ID column (core.data._looks_like_ids).
+ID_LIKE_MIN_LABELS = 10
 
 _DELIMITERS = (",", "\t", ";", "|")
 _DELIMITER_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "vertical bar"}
@@ -1011,6 +1013,12 @@ def _check_dataset(dataset: Dataset, rules: _Rules) -> None:
             f"{where} has {len(counts):,} different labels, which looks like free text; at most {MAX_CLASSES} classes "
             "are supported: choose a label column with a few repeated values such as positive/negative."
         )
+    if _looks_like_ids(counts):
+        once = sum(count == 1 for count in counts.values())
+        raise ClassError(
+            f"{where} looks like an ID column: {once:,} of its {len(counts):,} labels occur only once. Choose a label "
+            "column with a few repeated values such as positive/negative."
+        )
     if rules.known_classes is not None:
         _check_known_classes(counts, rules.known_classes, where)
     if len(dataset) < rules.min_rows:
@@ -1031,6 +1039,13 @@ def _check_dataset(dataset: Dataset, rules: _Rules) -> None:
             f"In {where}, {listed}, but each class needs at least {rules.min_per_class}: add more rows with "
             "that label or remove it."
         )
+
+
+def _looks_like_ids(counts: dict[str, int]) -> bool:
+    """Many labels, most of them on one row only: identifiers (an "id" column), not classes. Listing every
+    label as a class too small would make a sentence of dozens of parts."""
+    once = sum(count == 1 for count in counts.values())
+    return len(counts) >= ID_LIKE_MIN_LABELS and 2 * once > len(counts)
 
 
 def _check_known_classes(counts: dict[str, int], known_classes: tuple[str, ...], where: str) -> None:

@@ -17,6 +17,10 @@ from core.errors import ConfigError, DataError
 MAX_ROC_POINTS = 200
 # The decision thresholds a two-class evaluation is scored at, for the Evaluate page's slider: 0.01 to 0.99.
 THRESHOLDS = tuple(round(step / 100, 2) for step in range(1, 100))
+# A model has memorised its training rows when it gets nearly all of them right (at least this share) but at
+# least MEMORISED_GAP fewer of the held-out rows: it learnt the rows rather than what makes a text positive.
+MEMORISED_TRAIN_ACCURACY = 0.97
+MEMORISED_GAP = 0.10
 
 
 @dataclass(frozen=True)
@@ -181,6 +185,18 @@ def check_threshold(threshold: float, classes: Sequence[str]) -> None:
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 < threshold < 1:
         raise ConfigError(f"Decision threshold {threshold!r} is out of range: use a number between 0 and 1, "
                           f"for example 0.5.")
+
+
+def memorised_accuracy(history: Sequence[dict], held_out_accuracy: float) -> float | None:
+    """The training accuracy of the last epoch in `history` (the per-epoch rows saved with a model) when it shows
+    that the model memorised its training data (see MEMORISED_TRAIN_ACCURACY); None when it did not, or when the
+    history records no training accuracy."""
+    train_accuracy = next((row["accuracy"] for row in reversed(history) if row.get("accuracy") is not None), None)
+    if train_accuracy is None:
+        return None
+    train_accuracy = float(train_accuracy)
+    memorised = train_accuracy >= MEMORISED_TRAIN_ACCURACY and train_accuracy - held_out_accuracy >= MEMORISED_GAP
+    return train_accuracy if memorised else None
 
 
 def probability_column(label: str) -> str:

@@ -744,6 +744,26 @@ STRINGS: dict[str, tuple[str, str]] = {
     "delete_confirm": ("Yes, delete {name} for good", "是的，永久删除 {name}"),
     "delete": ("Delete", "删除"),
     "deleted": ("Deleted {name}.", "已删除 {name}。"),
+    # --- polish (issue 15.1, 15.8, 15.9) ---
+    "device_cpu": ("CPU ({cores} cores)", "CPU（{cores} 核）"),
+    "device_gpu": ("{count} GPU: {names}", "{count} 块 GPU：{names}"),
+    "job_starting": ("starting the first batch", "即将开始第一个批次"),
+    "network_column": ("Network", "网络"),
+    "network_column_help": ("Preset, architecture and layer sizes.", "预设、网络结构和层大小。"),
+    "run_column": ("Training", "训练"),
+    "run_column_help": ("Epochs run, training time and where it ran.", "训练轮数、用时和训练设备。"),
+    "run_epochs": ("epochs {count}", "{count} 轮"),
+    "details_name": ("Name", "名称"),
+    "details_value": ("Value", "值"),
+    "memorised": (
+        "This model has memorised its training data: it gets {train:.1%} of the rows it learnt from right, but only "
+        "{held_out:.1%} of rows it never saw, so expect about that on new text. To make it generalise: add more "
+        "labelled data, train with the preset **{transfer}**, raise **{dropout}**, or train fewer epochs "
+        "(or turn on **{early}**) on the Train page.",
+        "该模型把训练数据背下来了：它在学过的行上答对 {train:.1%}，在没见过的行上只答对 {held_out:.1%}，"
+        "对新文本的表现大致也是如此。想让它举一反三：添加更多带标签的数据，在“训练”页使用预设 **{transfer}**，"
+        "调高 **{dropout}**，或减少训练轮数（或打开 **{early}**）。",
+    ),
 }
 
 

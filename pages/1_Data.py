@@ -271,7 +271,7 @@ def suspect_table_ui(suspects: list[Suspect], rows: int) -> None:
         "text": st.column_config.TextColumn(t("text"), width="large"),
         "label": st.column_config.TextColumn(t("label")),
         "suggested": st.column_config.TextColumn(t("suspects_suggested")),
-        "confidence": st.column_config.ProgressColumn(t("confidence"), format="percent", min_value=0.0, max_value=1.0),
+        "confidence": _ui.percent_column(t("confidence"), bar=True),
     })
     st.download_button(t("suspects_download"), data=lambda: to_safe_csv(frame), file_name="suspect-labels.csv",
                        mime="text/csv", icon=":material/download:", on_click="ignore")

@@ -233,7 +233,7 @@ def monitor_ui(job: TrainingJob) -> None:
         if not snapshot.batch_history and not snapshot.done:
             st.caption(t("job_preparing"))  # vocabulary and graph tracing take a few seconds before batch 1
             return
-        _ui.training_charts_ui(snapshot.batch_history, snapshot.epoch_history)
+        _ui.training_charts_ui(snapshot.batch_history, snapshot.epoch_history, snapshot.epochs)
         if snapshot.epoch_history:
             st.code(epoch_log(snapshot), language=None, wrap_lines=True)  # wrapped: never cut off on the right
 
@@ -270,7 +270,7 @@ def status_ui(job: TrainingJob, snapshot: Any) -> None:
         text.progress(snapshot.progress, text=_ui.job_progress_text(snapshot))
     stop.button(t("stop"), key="stop_training", icon=":material/stop:", on_click=job.stop,
                 disabled=snapshot.status in (JobStatus.STOPPING, JobStatus.SAVING))
-    st.caption(t("device", device=snapshot.device))
+    st.caption(t("device", device=_ui.device_text(snapshot.device)))
 
 
 # How the last run ended: saved (with its score), stopped (keep or discard it), or failed with the reason.

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import StudioError, UnknownLabelError
-from core.evaluate import THRESHOLDS, Evaluation, probability_column
+from core.evaluate import THRESHOLDS, Evaluation, memorised_accuracy, probability_column
 from core.experiment import EvaluationResult
 from core.safety import to_safe_csv
 from core.workspace import Workspace
@@ -37,6 +37,15 @@ def headline_ui(result: EvaluationResult) -> None:
     left_out = result.dataset.report.dropped_unknown if result.dataset is not None else 0
     if left_out:
         st.caption(t("evaluated_left_out", count=left_out, classes=_ui.plain(", ".join(evaluation.classes))))
+
+
+# A plain warning when the model learnt its training rows by heart (train 100%, test 77%), with what to try.
+def memorised_ui(result: EvaluationResult, history: list[dict]) -> None:
+    train_accuracy = memorised_accuracy(history, result.evaluation.accuracy)
+    if train_accuracy is not None:
+        st.warning(t("memorised", train=train_accuracy, held_out=result.evaluation.accuracy,
+                     transfer=t("preset_transfer"), dropout=t("dropout"), early=t("early_stopping")),
+                   icon=":material/school:")
 
 
 # Precision, recall and F1 for every class.
@@ -145,15 +154,13 @@ def mistakes_ui(evaluation: Evaluation) -> None:
                                          format_func=lambda value: t("all_classes") if value == ALL else value)
     rows = _tables.filter_examples(evaluation.misclassified, contains=contains,
                                    true_label=None if label == ALL else label)
-    probability = {"format": "percent", "min_value": 0.0, "max_value": 1.0}
     frame = _tables.examples_frame(rows, evaluation.classes)
     st.dataframe(frame, hide_index=True, column_config={
         "text": st.column_config.TextColumn(t("text"), width="large"),
         "true": st.column_config.TextColumn(t("true")),
         "predicted": st.column_config.TextColumn(t("predicted")),
-        "confidence": st.column_config.ProgressColumn(t("confidence"), **probability),
-        **{probability_column(c): st.column_config.NumberColumn(f"P({c})", format="percent")
-           for c in evaluation.classes},
+        "confidence": _ui.percent_column(t("confidence"), bar=True),
+        **{probability_column(c): _ui.percent_column(f"P({c})") for c in evaluation.classes},
     })
     st.caption(t("mistakes_caption", shown=len(rows), total=len(evaluation.misclassified)))
     # The table's own CSV export is off (client.disableDataExport): it writes cells raw, formulas included.
@@ -182,7 +189,7 @@ def compare_ui(current: Workspace, result: EvaluationResult) -> None:
     score = {"format": "%.3f", "min_value": 0.0, "max_value": 1.0}
     st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
         "model": st.column_config.TextColumn(t("name")),
-        "accuracy": st.column_config.ProgressColumn(t("accuracy"), format="percent", min_value=0.0, max_value=1.0),
+        "accuracy": _ui.percent_column(t("accuracy"), bar=True),
         "macro_f1": st.column_config.NumberColumn(t("macro_f1"), format="%.3f"),
         "roc_auc": st.column_config.NumberColumn(t("roc_auc"), format="%.3f"),
         **{f"f1_{label}": st.column_config.ProgressColumn(f"F1 {label}", **score) for label in result.evaluation.classes},
@@ -217,6 +224,7 @@ if _ui.need_model_ui(current.active):
         st.info(t("no_evaluation"), icon=":material/info:")
     else:
         headline_ui(result)
+        memorised_ui(result, current.active.info.metadata.get("history", []))
         compare_ui(current, result)
         left, right = st.columns(2)
         with left:

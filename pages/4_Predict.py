@@ -93,13 +93,11 @@ def batch_ui(current: Workspace) -> None:
     stored_model, predictions, frame = st.session_state.get(RESULTS_KEY, (None, None, None))
     if file is None or stored_model != model:
         return
-    probability = {"format": "percent", "min_value": 0.0, "max_value": 1.0}
     st.dataframe(frame.head(PREVIEW_ROWS), hide_index=True, column_config={
         predictions.table.text_column: st.column_config.TextColumn(width="large"),
         "predicted": st.column_config.TextColumn(t("predicted")),
-        "confidence": st.column_config.ProgressColumn(t("confidence"), **probability),
-        **{probability_column(c): st.column_config.NumberColumn(f"P({c})", format="percent")
-           for c in predictions.classes},
+        "confidence": _ui.percent_column(t("confidence"), bar=True),
+        **{probability_column(c): _ui.percent_column(f"P({c})") for c in predictions.classes},
         "reason": st.column_config.TextColumn(t("reason")),
     })
     blank = int((~predictions.predicted).sum())

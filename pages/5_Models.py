@@ -3,8 +3,12 @@ details, rename, download or delete it."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import pandas as pd
 import streamlit as st
 
+from core.config import SETTINGS
 from core.errors import StudioError
 from core.litert import QUANTIZATIONS
 from core.registry import MODEL_FILE, ModelInfo
@@ -13,40 +17,57 @@ from pages import _compare, _tables, _ui
 from pages._ui import t
 
 SELECTED_KEY = "models_selected"
+# The parts of metadata.json the details show, with their headings.
+DETAILS = (("config", "details_config"), ("data", "details_data"), ("versions", "details_versions"))
+# The table's columns in order; "bundled" and "problem" exist only when some model is bundled or broken.
+TABLE_COLUMNS = ("active", "name", "bundled", "created", "network", "accuracy", "macro_f1", "evaluated_on", "data",
+                 "rows", "run", "problem")
 # A selection to apply on the next run: a widget's value cannot change after it is drawn in this run.
 PENDING_KEY = "models_pending_selection"
 
 
-# The registry as a sortable table, broken models with the reason.
+# The registry as a sortable table, broken models with the reason. Preset, family and layers share one column
+# and epochs, seconds and device another, so every column fits at 1400 px without scrolling sideways.
 def table_ui(current: Workspace, infos: list[ModelInfo]) -> None:
     active = current.active.name if current.active else None
     frame = _tables.models_frame(infos, active, current.shelf.bundled_names())
     # The split a model was scored on ("test", "validation") in the session's language; a file name stays.
     frame["evaluated_on"] = [t(f"split_{split}") if split in ("test", "validation") else split
                              for split in frame["evaluated_on"]]
-    score = {"format": "percent", "min_value": 0.0, "max_value": 1.0}
-    st.dataframe(frame, hide_index=True, column_config={
-        "active": st.column_config.CheckboxColumn(t("active"), width="small"),
+    frame["run"] = [_run_summary(epochs, seconds, device)
+                    for epochs, seconds, device in zip(frame["epochs"], frame["train_seconds"], frame["device"])]
+    shown = [column for column in TABLE_COLUMNS if column in frame.columns]
+    small = {"width": "small"}
+    st.dataframe(frame, hide_index=True, column_order=shown, column_config={
+        "active": st.column_config.CheckboxColumn(t("active"), **small),
         "name": st.column_config.TextColumn(t("name")),
-        "bundled": st.column_config.CheckboxColumn(t("bundled"), width="small"),
+        "bundled": st.column_config.CheckboxColumn(t("bundled"), **small),
         "created": st.column_config.TextColumn(t("created")),
-        "preset": st.column_config.TextColumn(t("preset")),
-        "family": st.column_config.TextColumn(t("family")),
-        "layers": st.column_config.TextColumn(t("layers_column")),
-        "accuracy": st.column_config.ProgressColumn(t("accuracy"), **score),
-        "macro_f1": st.column_config.NumberColumn(t("macro_f1"), format="%.3f"),
-        "evaluated_on": st.column_config.TextColumn(t("evaluated_on_column")),
+        "network": st.column_config.TextColumn(t("network_column"), help=t("network_column_help")),
+        "accuracy": _ui.percent_column(t("accuracy"), bar=True),
+        "macro_f1": st.column_config.NumberColumn(t("macro_f1"), format="%.3f", **small),
+        "evaluated_on": st.column_config.TextColumn(t("evaluated_on_column"), **small),
         "data": st.column_config.TextColumn(t("data_column"), help=t("data_column_help")),
-        "rows": st.column_config.NumberColumn(t("rows")),
-        "epochs": st.column_config.NumberColumn(t("epochs_column")),
-        "train_seconds": st.column_config.NumberColumn(t("train_seconds_column"), format="%.1f"),
-        "device": st.column_config.TextColumn(t("device_column")),
+        "rows": st.column_config.NumberColumn(t("rows"), **small),
+        "run": st.column_config.TextColumn(t("run_column"), help=t("run_column_help")),
         "problem": st.column_config.TextColumn(t("problem")),
     })
     if current.public:  # the server's folder says nothing to a visitor; how long models last does
         st.caption(t("models_session_only"))
     else:
         st.caption(t("models_folder", folder=_ui.plain(str(current.registry.root))))
+
+
+def _run_summary(epochs: Any, seconds: Any, device: Any) -> str:
+    """"12 epochs · 35.2 s · CPU (2 cores)" in the session's language; parts a model did not record are left out."""
+    parts = []
+    if pd.notna(epochs):
+        parts.append(t("run_epochs", count=int(epochs)))
+    if pd.notna(seconds):
+        parts.append(f"{float(seconds):.1f} s")
+    if isinstance(device, str) and device:
+        parts.append(_ui.device_text(device))
+    return " · ".join(parts)
 
 
 # Make a model the active one for Evaluate and Predict.
@@ -104,18 +125,19 @@ def delete_ui(current: Workspace, info: ModelInfo) -> None:
             st.rerun()
 
 
-# Everything saved with the model: its settings, the data it learnt from, the library versions.
+# Everything saved with the model: its settings, the data it learnt from, the library versions, as plain rows
+# (not raw JSON): settings under their Train page labels, a missing value as "–".
 def details_ui(info: ModelInfo) -> None:
     if info.broken:
         return
     with st.expander(t("model_details", name=_ui.plain(info.name))):
-        settings, data, versions = st.columns(3)
-        settings.caption(t("details_config"))
-        settings.json(info.metadata.get("config", {}))
-        data.caption(t("details_data"))
-        data.json(info.metadata.get("data", {}))
-        versions.caption(t("details_versions"))
-        versions.json(info.metadata.get("versions", {}))
+        for column, (part, title) in zip(st.columns(3), DETAILS):
+            rows = _tables.detail_rows(info.metadata.get(part) or {})
+            names = [t(SETTINGS[name].label) if part == "config" and name in SETTINGS else name for name, _ in rows]
+            column.caption(t(title))
+            column.dataframe(pd.DataFrame({"name": names, "value": [value for _, value in rows]}), hide_index=True,
+                             column_config={"name": st.column_config.TextColumn(t("details_name")),
+                                            "value": st.column_config.TextColumn(t("details_value"))})
 
 
 # Choose a model, then act on it.

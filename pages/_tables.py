@@ -28,9 +28,12 @@ EXAMPLE_COLUMNS = ("text", "true", "predicted", "confidence")
 def models_frame(infos: Sequence[ModelInfo], active_name: str | None = None,
                  bundled: frozenset[str] = frozenset()) -> pd.DataFrame:
     """The Models page table: one row per saved model (see `model_rows`); the "bundled" column only when
-    some model is bundled, since locally it would be empty."""
+    some model is bundled and the "problem" column only when some model is broken, since otherwise they would
+    be empty and take room from the columns that matter."""
     frame = pd.DataFrame(model_rows(infos, active_name, bundled))
-    return frame if bundled else frame.drop(columns="bundled", errors="ignore")
+    empty = [column for column, used in (("bundled", bool(bundled)), ("problem", frame["problem"].astype(bool).any()))
+             if not used]
+    return frame.drop(columns=empty)
 
 
 def model_rows(infos: Sequence[ModelInfo], active_name: str | None = None,
@@ -50,10 +53,11 @@ def _model_row(info: ModelInfo, active: bool, bundled: bool) -> dict[str, Any]:
         "active": active,
         "name": info.name,
         "bundled": bundled,
-        "created": str(metadata.get("created", ""))[:19].replace("T", " "),
+        "created": str(metadata.get("created", ""))[:16].replace("T", " "),  # to the minute: it only tells runs apart
         "preset": metadata.get("preset") or "",
         "family": config.get("family", ""),
         "layers": ", ".join(map(str, config.get("layer_sizes", []))),
+        "network": _network(metadata.get("preset") or "", config),
         "accuracy": metrics.get("accuracy"),
         "macro_f1": metrics.get("macro_f1"),
         "evaluated_on": metadata.get("evaluated_on", ""),
@@ -65,6 +69,36 @@ def _model_row(info: ModelInfo, active: bool, bundled: bool) -> dict[str, Any]:
         "device": metadata.get("device", ""),
         "problem": info.broken or "",
     }
+
+
+def _network(preset: str, config: dict[str, Any]) -> str:
+    """Preset, family and layer sizes in one short column ("default · mlp 64, 32"), so the table fits a screen."""
+    layers = ", ".join(map(str, config.get("layer_sizes", [])))
+    shape = " ".join(part for part in (str(config.get("family", "")), layers) if part)
+    return " · ".join(part for part in (preset, shape) if part)
+
+
+def detail_rows(values: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    """A model's saved settings, data or versions as (name, value) rows a person reads: nested entries get
+    dotted names ("rows.train"), lists are joined with commas, yes/no is ✓/✗ and a missing value is "–"
+    (where the raw JSON said null)."""
+    rows = []
+    for name, value in values.items():
+        if isinstance(value, dict):
+            rows.extend(detail_rows(value, f"{prefix}{name}."))
+        else:
+            rows.append((f"{prefix}{name}", _readable(value)))
+    return rows
+
+
+def _readable(value: Any) -> str:
+    if value is None or value == []:
+        return "–"
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(map(_readable, value))
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def comparison_rows(scores: Sequence[tuple[str, Evaluation]]) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import math
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,11 @@ LIVE_DELAY = "300ms"
 # Per-batch points drawn per chart at most: the chart is rebuilt every second while training, and thousands
 # of points would cost the server and the browser time for nothing a person can see. Longer runs are thinned.
 MAX_BATCH_POINTS = 400
+# Every share is shown with one decimal ("87.7%"), in text (`:.1%`) and in tables. Streamlit's "percent" format
+# shows up to two ("72.76%") unless the column's step asks for fewer: a step of 0.001 leaves one.
+PERCENT_STEP = 0.001
+# Chinese, Japanese and Korean characters: an axis title in them reads better written across than turned sideways.
+_CJK = re.compile(r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff00-\uffef]")
 
 
 # --- session ----------------------------------------------------------------------------------------------------
@@ -98,10 +104,27 @@ def _remove_stale_sessions(models_root: str, public: bool) -> int:
     return cleanup_at_start(models_root, public=public)
 
 
-@st.cache_resource(show_spinner=False)
 def device() -> str:
-    """Where training runs ("CPU (2 cores)", "1 GPU: ..."); asked once per server."""
+    """Where training runs ("CPU (2 cores)", "1 GPU: ..."), in the session's language."""
+    return device_text(_device())
+
+
+@st.cache_resource(show_spinner=False)
+def _device() -> str:
+    """Asked once per server."""
     return device_description()
+
+
+def device_text(description: str) -> str:
+    """core's device description ("CPU (2 cores)", "2 GPUs: A, B") in the session's language; GPU names and
+    anything else stay as they are."""
+    cpu = re.fullmatch(r"CPU \((\d+) cores\)", description)
+    if cpu:
+        return t("device_cpu", cores=int(cpu.group(1)))
+    gpu = re.fullmatch(r"(\d+) GPUs?: (.+)", description)
+    if gpu:
+        return t("device_gpu", count=int(gpu.group(1)), names=gpu.group(2))
+    return description
 
 
 def diagnosis() -> Diagnosis:
@@ -248,6 +271,14 @@ def need_model_ui(active: Any) -> bool:
     return False
 
 
+# --- tables -----------------------------------------------------------------------------------------------------
+def percent_column(label: str | None = None, *, bar: bool = False, **options: Any) -> Any:
+    """A table column of shares between 0 and 1 shown as "87.7%" (see PERCENT_STEP), as a bar when `bar`."""
+    options = {"format": "percent", "step": PERCENT_STEP, "min_value": 0.0, "max_value": 1.0, **options}
+    column = st.column_config.ProgressColumn if bar else st.column_config.NumberColumn
+    return column(label, **options)
+
+
 # --- sidebar ----------------------------------------------------------------------------------------------------
 # Sidebar status: the active model and, live, a running job's progress.
 def sidebar_status_ui(current: Workspace) -> None:
@@ -284,11 +315,13 @@ def job_progress_text(snapshot: Any) -> str:
         if snapshot.eta_seconds is not None:
             parts.append(t("job_eta", eta=duration(snapshot.eta_seconds)))
         return " · ".join(parts)
-    parts = [
-        t("job_epoch", epoch=max(snapshot.epoch, 1), epochs=snapshot.epochs),
-        t("job_batch", batch=snapshot.batch, batches=snapshot.batches_per_epoch),
-        f"{snapshot.progress:.0%}",
-    ]
+    parts = [t("job_epoch", epoch=max(snapshot.epoch, 1), epochs=snapshot.epochs)]
+    # Before the first batch the number of batches is not known yet: "batch 0/0" would look broken.
+    if snapshot.batches_per_epoch:
+        parts.append(t("job_batch", batch=snapshot.batch, batches=snapshot.batches_per_epoch))
+    else:
+        parts.append(t("job_starting"))
+    parts.append(f"{snapshot.progress:.0%}")
     if snapshot.eta_seconds is not None:
         parts.append(t("job_eta", eta=duration(snapshot.eta_seconds)))
     return " · ".join(parts)
@@ -305,8 +338,14 @@ def duration(seconds: float) -> str:
 
 
 # --- charts -----------------------------------------------------------------------------------------------------
-def training_chart(batch_rows: Sequence[dict], epoch_rows: Sequence[dict], metric: str) -> alt.LayerChart:
-    """Loss or accuracy over fractional epochs: training per batch (thin), per epoch, and validation per epoch."""
+def training_chart(batch_rows: Sequence[dict], epoch_rows: Sequence[dict], metric: str,
+                   epochs: int | None = None) -> alt.LayerChart:
+    """Loss or accuracy over fractional epochs: training per batch (thin), per epoch, and validation per epoch.
+
+    The epoch axis spans the whole run (`epochs`; by default the last epoch in the rows), so the loss and the
+    accuracy chart of one run always share their x scale and grow in step, and a one-epoch run's axis reads
+    0 to 1 in whole epochs rather than "1.000000".
+    """
     frames = [
         _series(_thin(batch_rows), metric, t("series_train_batch")),
         _series(epoch_rows, metric, t("series_train_epoch")),
@@ -318,16 +357,38 @@ def training_chart(batch_rows: Sequence[dict], epoch_rows: Sequence[dict], metri
     colors = alt.Scale(domain=[t("series_train_batch"), t("series_train_epoch"), t("series_validation")],
                        range=["#c7d2fe", "#4f46e5", "#f97316"])
     base = alt.Chart(data).encode(
-        x=alt.X("epoch:Q", title=t("axis_epoch")),
-        y=alt.Y("value:Q", title=title, scale=alt.Scale(zero=metric == "accuracy")),
-        color=alt.Color("series:N", title=None, scale=colors, legend=alt.Legend(orient="bottom")),
+        x=alt.X("epoch:Q", title=t("axis_epoch"), scale=alt.Scale(domain=[0, _last_epoch(epoch_rows, epochs)]),
+                axis=alt.Axis(tickMinStep=1, format="d")),
+        y=alt.Y("value:Q", title=title, scale=alt.Scale(zero=metric == "accuracy"), axis=y_axis(title)),
+        color=alt.Color("series:N", title=None, scale=colors, legend=legend()),
         tooltip=[alt.Tooltip("series:N", title=""), alt.Tooltip("epoch:Q", format=".2f"),
                  alt.Tooltip("value:Q", title=title, format=".4f")],
     )
     batches = base.transform_filter(alt.datum.series == t("series_train_batch")).mark_line(strokeWidth=1)
-    epochs = base.transform_filter(alt.datum.series != t("series_train_batch")).mark_line(
+    epoch_lines = base.transform_filter(alt.datum.series != t("series_train_batch")).mark_line(
         point=True, strokeWidth=2.5)
-    return alt.layer(batches, epochs).properties(title=title, height=260)
+    return alt.layer(batches, epoch_lines).properties(title=title, height=260)
+
+
+def _last_epoch(epoch_rows: Sequence[dict], epochs: int | None) -> int:
+    """Where the epoch axis ends: the planned epochs, else the last epoch recorded, and at least 1."""
+    recorded = max((int(math.ceil(float(row["epoch"]))) for row in epoch_rows), default=1)
+    return max(epochs or recorded, 1)
+
+
+def y_axis(title: str, **options: Any) -> alt.Axis:
+    """A y axis titled `title`. A Chinese (CJK) title is written across, above the axis: CJK characters turned
+    sideways are hard to read."""
+    if _CJK.search(title):
+        options = {"titleAngle": 0, "titleAlign": "left", "titleAnchor": "end", "titleBaseline": "bottom",
+                   "titleY": -6, **options}
+    return alt.Axis(**options)
+
+
+def legend() -> alt.Legend:
+    """A legend below the chart that wraps into rows instead of cutting names off ("valida…") on a narrow
+    chart: names are never shortened, and two columns fit beside each other on a phone."""
+    return alt.Legend(orient="bottom", direction="horizontal", columns=2, labelLimit=0)
 
 
 def _series(rows: Sequence[dict], key: str, name: str) -> pd.DataFrame:
@@ -342,11 +403,11 @@ def _thin(rows: Sequence[dict]) -> Sequence[dict]:
     return rows[::step] if step > 1 else rows
 
 
-def training_charts_ui(batch_rows: Sequence[dict], epoch_rows: Sequence[dict]) -> None:
-    """Loss and accuracy side by side."""
+def training_charts_ui(batch_rows: Sequence[dict], epoch_rows: Sequence[dict], epochs: int | None = None) -> None:
+    """Loss and accuracy side by side, over the same epochs (see `training_chart`)."""
     left, right = st.columns(2)
-    left.altair_chart(training_chart(batch_rows, epoch_rows, "loss"), width="stretch")
-    right.altair_chart(training_chart(batch_rows, epoch_rows, "accuracy"), width="stretch")
+    left.altair_chart(training_chart(batch_rows, epoch_rows, "loss", epochs), width="stretch")
+    right.altair_chart(training_chart(batch_rows, epoch_rows, "accuracy", epochs), width="stretch")
 
 
 def bar_chart(values: dict[str, float], *, value_title: str, percent: bool = False) -> alt.Chart:

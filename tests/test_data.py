@@ -310,6 +310,14 @@ def test_refuses_a_chosen_label_column_with_too_many_classes() -> None:
     assert "'title'" in message and "80 different labels" in message
 
 
+def test_a_chosen_id_column_is_called_an_id_column_in_one_short_sentence() -> None:
+    # 28 ids: under MAX_CLASSES, so each would otherwise be listed as a class with too few rows (issue 15.9).
+    rows = [(str(number), text, label) for number, (text, label) in enumerate(_reviews(14))]
+    message = _refusal(ClassError, _csv_bytes(rows, header=("id", "text", "label")), label_column="id")
+    assert "'id'" in message and "looks like an ID column" in message and "28 of its 28 labels" in message
+    assert "has 1 row" not in message and message.count(",") < 5
+
+
 def test_refuses_a_single_class_naming_it() -> None:
     assert "'positive'" in _refusal(ClassError, _csv_bytes(_reviews(12, labels=("positive",))))
 

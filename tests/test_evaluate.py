@@ -14,7 +14,7 @@ import pytest
 from sklearn import metrics as sk
 
 from core.errors import DataError
-from core.evaluate import Evaluation, evaluate, evaluate_probabilities, roc_auc, roc_curve
+from core.evaluate import Evaluation, evaluate, evaluate_probabilities, memorised_accuracy, roc_auc, roc_curve
 
 SEEDS = range(6)
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -175,3 +175,15 @@ def test_from_dict_refuses_damaged_metrics(damage) -> None:
     damage(saved)
     with pytest.raises(DataError, match="saved evaluation cannot be read"):
         Evaluation.from_dict(saved)
+
+
+@pytest.mark.parametrize(("history", "held_out", "expected"), [
+    ([{"epoch": 1, "accuracy": 0.8}, {"epoch": 2, "accuracy": 1.0}], 0.77, 1.0),  # issue 15.1: train 1.00, test 0.77
+    ([{"epoch": 1, "accuracy": 1.0}], 0.95, None),  # learnt it well and does well on new rows too
+    ([{"epoch": 1, "accuracy": 0.85}], 0.6, None),  # not memorised: it does not know its own rows either
+    ([{"epoch": 1, "loss": 0.1}], 0.5, None),  # no training accuracy recorded
+    ([], 0.5, None),
+])
+def test_memorised_accuracy_flags_a_perfect_train_score_far_above_the_held_out_one(
+        history: list[dict], held_out: float, expected: float | None) -> None:
+    assert memorised_accuracy(history, held_out) == expected

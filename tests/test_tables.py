@@ -48,8 +48,8 @@ def test_model_rows_describe_each_model_and_mark_active_bundled_and_broken() -> 
     broken = _info("half-saved", broken="metadata.json is missing")
     rows = _tables.model_rows([good, broken], active_name="reviews", bundled=frozenset({"half-saved"}))
     assert rows[0] == {
-        "active": True, "name": "reviews", "bundled": False, "created": "2026-01-02 03:04:05", "preset": "default",
-        "family": "mlp", "layers": "64, 32", "accuracy": 0.9, "macro_f1": 0.88, "evaluated_on": "test",
+        "active": True, "name": "reviews", "bundled": False, "created": "2026-01-02 03:04", "preset": "default",
+        "family": "mlp", "layers": "64, 32", "network": "default · mlp 64, 32", "accuracy": 0.9, "macro_f1": 0.88, "evaluated_on": "test",
         "data": "reviews.csv · 01234567", "rows": 100, "epochs": 4, "train_seconds": 1.5, "device": "CPU",
         "problem": "",
     }
@@ -62,6 +62,22 @@ def test_the_models_frame_shows_the_bundled_column_only_when_a_model_is_bundled(
     assert "bundled" not in _tables.models_frame(infos, "mine").columns
     frame = _tables.models_frame(infos, "mine", frozenset({"shipped"}))
     assert list(frame["bundled"]) == [False, True] and list(frame["active"]) == [True, False]
+
+
+def test_the_models_frame_shows_the_problem_column_only_when_a_model_is_broken() -> None:
+    # An empty column would take room from those that matter: at 1400 px the table must fit (issue 15.9).
+    assert "problem" not in _tables.models_frame([_info("mine"), _info("other")]).columns
+    frame = _tables.models_frame([_info("mine"), _info("half-saved", broken="metadata.json is missing")])
+    assert list(frame["problem"]) == ["", "metadata.json is missing"]
+
+
+def test_detail_rows_read_as_plain_values_never_json_null() -> None:
+    metadata = {"vocab_size": 20000, "ngrams": None, "layer_sizes": [64, 32], "early_stopping": True,
+                "learning_rate": 0.0005, "rows": {"train": 80, "test": 20}, "prune": False}
+    assert _tables.detail_rows(metadata) == [
+        ("vocab_size", "20000"), ("ngrams", "–"), ("layer_sizes", "64, 32"), ("early_stopping", "✓"),
+        ("learning_rate", "0.0005"), ("rows.train", "80"), ("rows.test", "20"), ("prune", "✗"),
+    ]
 
 
 def test_comparison_rows_put_the_best_accuracy_first_and_keep_ties_in_order() -> None:

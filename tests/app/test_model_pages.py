@@ -32,7 +32,13 @@ def test_models_page_lists_the_saved_model(app: AppTest, saved_model: str) -> No
     assert app.radio(key=f"tflite_quantize_{saved_model}").options == ["float32", "int8 (about 4× smaller)"]
     details = app.expander[-1]
     assert unescaped(details.label) == f"Details of {saved_model}"
-    assert [json.loads(element.value) for element in details.json] == [metadata[key] for key in ("config", "data", "versions")]
+    # Plain rows, not raw JSON: settings under their Train page labels, nested data with dotted names.
+    assert not details.json
+    settings, data, versions = (table.value for table in details.dataframe)
+    assert dict(zip(settings["name"], settings["value"]))["Layer sizes"] == ", ".join(
+        map(str, metadata["config"]["layer_sizes"]))
+    assert dict(zip(data["name"], data["value"]))["rows.train"] == str(metadata["data"]["rows"]["train"])
+    assert list(versions["name"]) == list(metadata["versions"])
 
 
 def test_the_models_table_names_the_split_in_chinese(app: AppTest, saved_model: str) -> None:

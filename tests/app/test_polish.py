@@ -1,0 +1,141 @@
+"""What a newcomer tripped over (issue 15.1, 15.8, 15.9): a memorising model said so on Evaluate, one percent
+format in every table, Chinese device and table text, readable model details, progress before the first batch,
+chart axes that share the run's epochs, Chinese axis titles written across, and an ID column called one."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from types import SimpleNamespace
+
+from streamlit.testing.v1 import AppTest
+
+from pages import _ui
+from tests.app.conftest import click, csv_bytes, errors, labelled_rows, open_page, unescaped
+
+PAGES_WITH_TABLES = ("pages/3_Evaluate.py", "pages/5_Models.py")
+
+
+def _memorising(models_dir: Path, name: str, train: float = 1.0, test: float = 0.77) -> None:
+    """Makes the saved model's record read as one that memorised its rows: train `train`, test `test`."""
+    path = models_dir / name / "metadata.json"
+    metadata = json.loads(path.read_text(encoding="utf-8"))
+    metadata["history"][-1]["accuracy"] = train
+    metadata["metrics"]["accuracy"] = test
+    path.write_text(json.dumps(metadata), encoding="utf-8")
+
+
+def _warnings(at: AppTest) -> list[str]:
+    return [unescaped(warning.value) for warning in at.warning]
+
+
+def test_evaluate_says_plainly_when_a_model_memorised_its_training_data(
+        app: AppTest, saved_model: str, models_dir: Path) -> None:
+    _memorising(models_dir, saved_model)
+    open_page(app, "pages/5_Models.py")
+    click(app, "Use this model")
+    open_page(app, "pages/3_Evaluate.py")
+    [warning] = [text for text in _warnings(app) if "memorised" in text]
+    assert "100.0%" in warning and "77.0%" in warning
+    for advice in ("more labelled data", "Transfer", "Dropout", "fewer epochs", "Stop early"):
+        assert advice in warning, advice
+    app.sidebar.radio(key="language").set_value("zh").run()
+    assert any("背下来" in text and "Dropout" in text for text in _warnings(app))
+
+
+def test_evaluate_gives_no_memorising_warning_when_the_test_score_is_close(
+        app: AppTest, saved_model: str, models_dir: Path) -> None:
+    _memorising(models_dir, saved_model, train=1.0, test=0.95)
+    open_page(app, "pages/5_Models.py")
+    click(app, "Use this model")
+    open_page(app, "pages/3_Evaluate.py")
+    assert not [text for text in _warnings(app) if "memorised" in text]
+
+
+def test_every_percentage_column_shows_one_decimal(with_model: AppTest) -> None:
+    """Streamlit's "percent" shows up to two decimals ("72.76%") unless the step asks for fewer; text says 87.7%."""
+    percent_columns = []
+    for page in PAGES_WITH_TABLES:
+        open_page(with_model, page)
+        for table in with_model.dataframe:
+            for name, column in json.loads(table.proto.columns).items():
+                if column.get("type_config", {}).get("format") == "percent":
+                    percent_columns.append((page, name, column["type_config"].get("step")))
+    assert len(percent_columns) >= 3  # accuracy on Models, confidence and P(class) of the mistakes on Evaluate
+    assert {step for _, _, step in percent_columns} == {_ui.PERCENT_STEP}, percent_columns
+
+
+def test_chinese_shows_the_device_and_the_models_table_in_chinese(app: AppTest, saved_model: str) -> None:
+    app.sidebar.radio(key="language").set_value("zh").run()
+    assert any(f"CPU（{os.cpu_count()} 核）" in caption.value for caption in app.caption)  # Home's machine line
+    open_page(app, "pages/5_Models.py")
+    table = app.dataframe[0]
+    [run] = table.value["run"]
+    assert "轮" in run and "CPU（" in run and "cores" not in run
+    headers = {column.get("label") for column in json.loads(table.proto.columns).values()}
+    assert "训练" in headers and "训练秒数" not in headers  # the clipped header is gone into the short "训练"
+
+
+def test_the_models_table_shows_few_enough_columns_to_fit(app: AppTest, saved_model: str) -> None:
+    open_page(app, "pages/5_Models.py")
+    table = app.dataframe[0]
+    shown = list(table.proto.column_order)
+    assert shown == ["active", "name", "created", "network", "accuracy", "macro_f1", "evaluated_on", "data", "rows",
+                     "run"]
+    row = table.value.iloc[0]
+    assert row["network"] == f"default · mlp {row['layers']}" and row["run"].startswith(f"epochs {row['epochs']} · ")
+
+
+def test_model_details_show_no_json_and_no_null(app: AppTest, saved_model: str) -> None:
+    open_page(app, "pages/5_Models.py")
+    details = app.expander[-1]
+    assert not details.json
+    values = [value for table in details.dataframe for value in table.value["value"]]
+    assert values and not {"None", "null", "NULL", "nan"} & set(values)
+    assert "–" in values  # a setting saved as null (automatic n-grams, no decision threshold…) reads as a dash
+
+
+def test_choosing_an_id_column_as_the_label_says_so_briefly(app: AppTest) -> None:
+    rows = [(str(number), text, label) for number, (text, label) in enumerate(labelled_rows(28))]
+    open_page(app, "pages/1_Data.py")
+    app.get("file_uploader")[0].upload("ids.csv", csv_bytes(rows, header=("id", "text", "label")), "text/csv").run()
+    app.selectbox(key=f"label_column_{app.session_state['workspace'].dataset_version}").set_value("id").run()
+    click(app, "Use these columns")
+    [message] = errors(app)
+    assert "looks like an ID column" in message and "has 1 row" not in message
+
+
+def test_progress_before_the_first_batch_does_not_read_batch_0_of_0() -> None:
+    snapshot = SimpleNamespace(queue_position=None, embedding=False, epoch=0, epochs=20, batch=0,
+                               batches_per_epoch=0, progress=0.0, eta_seconds=None)
+    text = _ui.job_progress_text(snapshot)
+    assert "0/0" not in text and text.startswith("Epoch 1/20 · starting")
+    running = SimpleNamespace(**{**vars(snapshot), "epoch": 1, "batch": 3, "batches_per_epoch": 40})
+    assert "batch 3/40" in _ui.job_progress_text(running)
+
+
+def _x_scale(chart) -> tuple[list, dict]:
+    encoding = chart.to_dict()["layer"][0]["encoding"]
+    return encoding["x"]["scale"]["domain"], encoding["x"]["axis"]
+
+
+def test_loss_and_accuracy_charts_share_the_runs_epochs_and_a_one_epoch_axis_reads_whole_epochs() -> None:
+    batches = [{"epoch": step / 10, "loss": 1 / step, "accuracy": 0.5 + step / 100} for step in range(1, 13)]
+    epochs = [{"epoch": 1, "loss": 0.5, "accuracy": 0.6, "val_loss": 0.6, "val_accuracy": 0.55}]
+    loss = _x_scale(_ui.training_chart(batches, epochs, "loss", epochs=5))
+    accuracy = _x_scale(_ui.training_chart(batches, epochs, "accuracy", epochs=5))
+    assert loss == accuracy and loss[0] == [0, 5]  # both span the planned run, however far each has drawn
+    one_epoch_domain, axis = _x_scale(_ui.training_chart([], epochs, "loss"))
+    assert one_epoch_domain == [0, 1] and axis["format"] == "d" and axis["tickMinStep"] == 1
+
+
+def test_chinese_axis_titles_are_written_across(monkeypatch) -> None:
+    def y_axis(chart) -> dict:
+        return chart.to_dict()["layer"][0]["encoding"]["y"]["axis"]
+
+    epochs = [{"epoch": 1, "loss": 0.5, "accuracy": 0.6}]
+    assert "titleAngle" not in y_axis(_ui.training_chart([], epochs, "loss"))  # English keeps Vega's own
+    monkeypatch.setattr("pages._nav.lang", lambda: "zh")
+    assert y_axis(_ui.training_chart([], epochs, "loss"))["titleAngle"] == 0
+    assert _ui.training_chart([], epochs, "loss").to_dict()["layer"][0]["encoding"]["y"]["title"] == "损失"
