@@ -193,7 +193,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     # --- data health (data page, core/health.py) ---
     "health_title": ("Data health", "数据健康检查"),
     "health_caption": (
-        "{rows:,} rows checked in {seconds:.1f} s. Open a line for its examples and what to do.",
+        "{rows:,} {rows|row|rows} checked in {seconds:.1f} s. Open a line for its examples and what to do.",
         "已检查 {rows:,} 行，用时 {seconds:.1f} 秒。展开每一项可查看示例和建议。",
     ),
     "health_shown": ("Showing {shown:,} of {total:,}.", "显示 {total:,} 项中的 {shown:,} 项。"),
@@ -224,7 +224,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "health_leaks_none": ("No text shared between training and test", "训练与测试之间没有共有的文本"),
     "health_leaks_split_help": (
-        "The test split (here {rows:,} rows: test share {share:.0%}, seed {seed}, as the next run splits) is checked "
+        "The test split (here {rows:,} {rows|row|rows}: test share {share:.0%}, seed {seed}, as the next run splits) is checked "
         "for texts that equal or nearly copy a training text. Such a test score rewards memorising, not "
         "understanding: remove the copies from the file.",
         "检查测试集（此处为 {rows:,} 行：测试集比例 {share:.0%}，随机种子 {seed}，与下一次训练的划分相同）中"
@@ -690,7 +690,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Their training curves (per epoch, as saved) and their scores on one chart each; nothing is trained again.",
         "把它们的训练曲线（按轮，保存时的记录）和分数分别画在同一张图上；不会重新训练。",
     ),
-    "runs_hint": ("Choose two to {most} models to overlay their curves and scores.",
+    "runs_hint": ("Choose two to {most} {most|model|models} to overlay their curves and scores.",
                   "选择 2 到 {most} 个模型，叠加显示它们的曲线和分数。"),
     "runs_no_history": ("No training curves were saved with {names}.", "{names} 没有保存训练曲线。"),
     "runs_other_data": (

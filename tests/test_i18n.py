@@ -25,3 +25,12 @@ def test_every_plural_names_a_value_the_string_is_given(key: str):
     fields = set(re.findall(r"\{(\w+)[:}]", english)) | set(re.findall(r"\{(\w+)[:}]", chinese))
     assert {match[1] for match in PLURAL_FORM.finditer(english)} <= fields
     assert not PLURAL_FORM.search(chinese)
+
+
+_COUNTED_NOUN = re.compile(r"\{(\w+)(:,)?\} (rows|labels|texts|mistakes|epochs|models|classes|columns|words|batches)\b")
+
+
+def test_no_english_count_is_written_in_the_plural_only():
+    # New strings must say "{count:,} {count|row|rows}", or one row reads "1 rows".
+    unmarked = {key: match[0] for key, (english, _) in STRINGS.items() for match in _COUNTED_NOUN.finditer(english)}
+    assert not unmarked
