@@ -34,10 +34,19 @@ from core.errors import (
     TooFewRowsError,
     UnknownLabelError,
 )
-from core.limits import MAX_CELL_CHARACTERS, MAX_COLUMNS, PARSE_SECONDS, Deadline
-from core.safety import INVISIBLE_CHARACTERS
+from core.limits import (
+    MAX_CELL_CHARACTERS,
+    MAX_COLUMNS,
+    MAX_UPLOAD_BYTES,
+    PARSE_SECONDS,
+    Deadline,
+    check_parse_memory,
+    max_upload_bytes,
+    size_words,
+)
+from core.safety import INVISIBLE_CHARACTERS, public_mode
 
-DEFAULT_MAX_BYTES = 200 * 1024 * 1024
+DEFAULT_MAX_BYTES = MAX_UPLOAD_BYTES
 MIN_ROWS = 10
 MAX_CLASSES = 50
 # Labels from which a column where most labels occur once reads as an ID column (core.data._looks_like_ids).
@@ -199,7 +208,7 @@ def load_dataset(
     name: str | None = None,
     text_column: str | None = None,
     label_column: str | None = None,
-    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_bytes: int | None = None,
     min_rows: int = MIN_ROWS,
 ) -> Dataset:
     """Reads a training file: detects encoding, delimiter and columns, cleans labels, drops unusable rows.
@@ -209,7 +218,8 @@ def load_dataset(
         name: the file name to show in messages; defaults to the path's or upload's name.
         text_column: the text column's name; inferred when None.
         label_column: the label column's name; inferred when None.
-        max_bytes: files larger than this are refused before they are read.
+        max_bytes: files larger than this are refused before they are read; None: the upload limit
+            (core.limits.max_upload_bytes, smaller in public mode).
         min_rows: the fewest usable rows accepted.
 
     Returns:
@@ -245,7 +255,7 @@ def load_test_dataset(
         DataError: any other problem with the file, as for `load_dataset`, or no row with a known label is left.
     """
     rules = _Rules(min_rows=1, min_per_class=1, min_classes=1, known_classes=tuple(classes), drop_unknown=drop_unknown)
-    return _load(source, name, text_column, label_column, DEFAULT_MAX_BYTES, rules)
+    return _load(source, name, text_column, label_column, None, rules)
 
 
 @dataclass(frozen=True)
@@ -268,7 +278,7 @@ def load_text_table(
     *,
     text_column: str | None = None,
     name: str | None = None,
-    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_bytes: int | None = None,
 ) -> TextTable:
     """Reads a file to predict: a one-column file of texts, or a wider table with a text column.
 
@@ -279,7 +289,8 @@ def load_text_table(
         source: a path, raw bytes, or a file-like object (a Streamlit UploadedFile or BytesIO).
         text_column: the column to read; inferred when None (a name like "text" or "review", else the longest).
         name: the file name to show in messages; defaults to the path's or upload's name.
-        max_bytes: files larger than this are refused before they are read.
+        max_bytes: files larger than this are refused before they are read; None: the upload limit
+            (core.limits.max_upload_bytes, smaller in public mode).
 
     Raises:
         DataError: the file cannot be read, holds no texts, or `text_column` is not among its columns.
@@ -346,7 +357,7 @@ def _load(
     name: str | None,
     text_column: str | None,
     label_column: str | None,
-    max_bytes: int,
+    max_bytes: int | None,
     rules: _Rules,
 ) -> Dataset:
     """The pipeline both public loaders share: bytes -> text -> table -> columns -> cleaned rows -> checks."""
@@ -386,13 +397,17 @@ def _without_unknown(dataset: Dataset, known_classes: tuple[str, ...]) -> Datase
 # --- reading bytes ------------------------------------------------------------------------------------------------
 
 
-def _read_source(source: str | os.PathLike | bytes | BinaryIO, name: str | None, max_bytes: int) -> tuple[bytes, str]:
-    """Returns the raw bytes and the name to show, refusing files over max_bytes before reading them whole.
+def _read_source(source: str | os.PathLike | bytes | BinaryIO, name: str | None,
+                 max_bytes: int | None) -> tuple[bytes, str]:
+    """Returns the raw bytes and the name to show, refusing files over max_bytes (None: the upload limit), or
+    too big to parse in the memory left, before reading them whole.
 
     Raises:
-        FileTooLargeError: the file is larger than max_bytes.
+        FileTooLargeError: the file is larger than max_bytes, or parsing it would not fit in memory.
         DataError: the path cannot be read, or the source is of an unsupported type.
     """
+    if max_bytes is None:
+        max_bytes = max_upload_bytes(public_mode())
     if isinstance(source, (bytes, bytearray, memoryview)):
         display_name = name or "uploaded data"
         data = bytes(source)
@@ -438,17 +453,10 @@ def _read_file_object(source: BinaryIO, display_name: str, max_bytes: int) -> by
 def _check_size(size: int, max_bytes: int, display_name: str) -> None:
     if size > max_bytes:
         raise FileTooLargeError(
-            f"'{display_name}' is {_format_size(size)}, over the {_format_size(max_bytes)} limit: "
+            f"'{display_name}' is {size_words(size)}, over the {size_words(max_bytes)} limit: "
             "load a smaller file, for example a sample of its rows."
         )
-
-
-def _format_size(n_bytes: int) -> str:
-    if n_bytes < 1024:
-        return f"{n_bytes:,} bytes"
-    if n_bytes < 1024 * 1024:
-        return f"{n_bytes / 1024:.1f} KB"
-    return f"{n_bytes / (1024 * 1024):.1f} MB"
+    check_parse_memory(size, display_name)
 
 
 # --- decoding -----------------------------------------------------------------------------------------------------

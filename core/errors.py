@@ -73,3 +73,12 @@ class TrainingError(StudioError, RuntimeError):
 
 class ExportError(StudioError):
     """A model cannot be exported in the format asked for; the message says why and what to do instead."""
+
+
+class LimitError(StudioError, ValueError):
+    """A run, model or session would take more than its share of a shared server (core.limits); the message gives
+    the limit and what to change."""
+
+
+class DiskQuotaError(LimitError, RegistryError):
+    """Saving a model would take a session over its disk quota (public mode)."""

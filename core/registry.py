@@ -21,8 +21,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.errors import InvalidModelNameError, ModelNotFoundError, RegistryError
+from core.errors import DiskQuotaError, InvalidModelNameError, ModelNotFoundError, RegistryError
 from core.evaluate import check_threshold
+from core.limits import size_words
 
 if TYPE_CHECKING:
     import keras
@@ -94,15 +95,18 @@ def sanitize_name(name: str) -> str:
 class ModelRegistry:
     """The models folder: save, list, load, rename and delete models without leaving half-written ones."""
 
-    def __init__(self, root: str | Path, *, read_only: bool = False) -> None:
+    def __init__(self, root: str | Path, *, read_only: bool = False, quota_bytes: int | None = None) -> None:
         """Opens a models folder; nothing is read or created until a method needs it.
 
         Args:
             root: Folder holding one sub-folder per model; created on first save.
             read_only: True for models bundled with the app, which users must not change.
+            quota_bytes: Most bytes the folder may hold (a public session's PUBLIC_SESSION_DISK_BYTES); a save
+                that would go over is refused. None: no quota.
         """
         self.root = Path(root)
         self.read_only = read_only
+        self.quota_bytes = quota_bytes
 
     def save(self, model: keras.Model, metadata: dict, name: str | None = None) -> ModelInfo:
         """Saves a model under a sanitized name, adding "-2", "-3"... if the name is taken.
@@ -110,8 +114,12 @@ class ModelRegistry:
         Everything is written into a temporary folder that is renamed into place in one step, so a crash
         leaves either the complete model or only a `.tmp-*` folder that `list` ignores and `cleanup` removes.
 
+        The optimizer's state is not saved (`_without_optimizer_state`): nothing resumes training from a saved
+        model, and Adam's two moments would double the file.
+
         Raises:
             InvalidModelNameError: The name has nothing usable in it.
+            DiskQuotaError: The model would take the folder over its quota; nothing is kept.
             RegistryError: The registry is read-only or the files cannot be written.
         """
         self._check_writable()
@@ -119,9 +127,13 @@ class ModelRegistry:
         temp_dir = self.root / f"{TEMP_PREFIX}{uuid.uuid4().hex}"
         try:
             temp_dir.mkdir(parents=True)
+            _without_optimizer_state(model)
             model.save(temp_dir / MODEL_FILE)
+            self._check_quota(name)
             full_metadata = {**metadata, "created": datetime.now(timezone.utc).isoformat(), "versions": _versions()}
             return self._publish(temp_dir, name, full_metadata)
+        except DiskQuotaError:
+            raise
         except Exception as error:  # Keras and json raise many types; the user needs one message
             raise RegistryError(f"The model {name!r} could not be saved in {self.root}: {error}") from error
         finally:
@@ -262,10 +274,44 @@ class ModelRegistry:
                 return path
         raise ModelNotFoundError(f"There is no saved model named {name!r} in {self.root}; pick one from the list.")
 
+    def disk_bytes(self) -> int:
+        """Bytes every file under the folder takes (half-written saves included)."""
+        if not self.root.is_dir():
+            return 0
+        return sum(path.lstat().st_size for path in self.root.rglob("*") if path.is_file() and not path.is_symlink())
+
+    def check_room(self, needed: int, what: str) -> None:
+        """Refuses to go on when `needed` more bytes would take the folder over its quota.
+
+        Raises:
+            DiskQuotaError: says how much is used, the quota, and what to delete.
+        """
+        used = self.disk_bytes()
+        if self.quota_bytes is not None and used + needed > self.quota_bytes:
+            raise DiskQuotaError(
+                f"{what} would take your saved models to about {size_words(used + needed)}, over the "
+                f"{size_words(self.quota_bytes)} each visitor may keep on this shared server: delete some on the "
+                "Models page (download the ones to keep first), or train a smaller model."
+            )
+
+    def _check_quota(self, name: str) -> None:
+        """Called with the new model written into its temporary folder, which `disk_bytes` already counts."""
+        self.check_room(0, f"Saving the model {name!r}")
+
     def _check_writable(self) -> None:
         """Refuses changes to the bundled models."""
         if self.read_only:
             raise RegistryError("bundled models are read-only; they cannot be saved to, renamed or deleted.")
+
+
+def _without_optimizer_state(model: keras.Model) -> None:
+    """Compiles a trained model again with a fresh optimizer of the same settings, so that saving it writes its
+    weights but not the optimizer's moments. Its weights, and so its predictions, do not change."""
+    compile_config = model.get_compile_config() if model.compiled else None
+    if compile_config:
+        import keras
+
+        model.compile(**keras.saving.deserialize_keras_object(compile_config))
 
 
 def read_model_folder(path: str | Path) -> ModelInfo:
@@ -284,7 +330,7 @@ def read_model_folder(path: str | Path) -> ModelInfo:
 
 def load_model_folder(path: str | Path) -> keras.Model:
     """Loads the model.keras of a model folder with Keras' safe mode on, so a file cannot run arbitrary code
-    (Lambda layers).
+    (Lambda layers). Not compiled: a loaded model only predicts and exports, and its optimizer was not saved.
 
     Raises:
         RegistryError: The file is missing, damaged, or needs code safe mode refuses to run.
@@ -295,7 +341,7 @@ def load_model_folder(path: str | Path) -> keras.Model:
     import core.text  # noqa: F401  (registers `standardize` with Keras; saved text models refer to it)
 
     try:
-        return keras.saving.load_model(path / MODEL_FILE, safe_mode=True)
+        return keras.saving.load_model(path / MODEL_FILE, safe_mode=True, compile=False)
     except Exception as error:  # Keras raises many types for a bad file; the user needs one message
         raise RegistryError(
             f"The model {path.name!r} could not be loaded: {error}. Retrain it or delete it."

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from core import limits
 from core.errors import ConfigError, ModelNotFoundError, RegistryError
 from core.evaluate import Evaluation, evaluate
 from core.registry import ModelInfo, ModelRegistry
@@ -49,7 +50,9 @@ class ModelShelf:
         self.root = Path(root)
         self.public = public
         # Where this session saves, renames and deletes; the bundled models are None locally (they are in `own`).
-        self.own = ModelRegistry(session_models_dir(root, session_id) if public else root)
+        # In public mode its folder has a disk quota, so one visitor cannot fill the server's disk.
+        self.own = ModelRegistry(session_models_dir(root, session_id), quota_bytes=limits.PUBLIC_SESSION_DISK_BYTES) \
+            if public else ModelRegistry(root)
         self.bundled = ModelRegistry(root, read_only=True) if public else None
 
     def models(self) -> list[ModelInfo]:

@@ -24,7 +24,8 @@ from core.augment import augment
 from core.config import TrainConfig
 from core.data import Dataset
 from core.encoder import EmbeddingStopped, Encoding
-from core.errors import ConfigError, TrainingError
+from core.errors import ConfigError, StudioError, TrainingError
+from core.limits import PUBLIC_SLOTS_PER_VISITOR, duration_words
 from core.model import VECTORS_INPUT, build_model
 from core.prune import MagnitudePruning
 
@@ -138,6 +139,9 @@ class JobSnapshot:
     embedded: int = 0
     to_embed: int = 0
     embedding: bool = False
+    # Public mode's wall-clock cap of one run in seconds (None: none), and whether it ended this run.
+    time_limit: float | None = None
+    time_limited: bool = False
 
     @property
     def done(self) -> bool:
@@ -145,10 +149,14 @@ class JobSnapshot:
 
 
 class JobQueue:
-    """First come, first served admission of jobs to a fixed number of training slots."""
+    """First come, first served admission of jobs to a fixed number of training slots, with a fair share per
+    visitor: a job whose visitor already holds `slots_per_visitor` slots lets the jobs behind it pass, so one
+    visitor with many tabs cannot keep everyone else waiting. Jobs without a visitor (local use) share alike.
+    """
 
-    def __init__(self, slots: int) -> None:
+    def __init__(self, slots: int, slots_per_visitor: int = PUBLIC_SLOTS_PER_VISITOR) -> None:
         self.slots = slots
+        self.slots_per_visitor = slots_per_visitor
         self._running: set[TrainingJob] = set()
         self._waiting: list[TrainingJob] = []
         self._changed = threading.Condition()
@@ -157,9 +165,7 @@ class JobQueue:
         """Block until `job` may train; False if it was stopped while waiting."""
         with self._changed:
             self._waiting.append(job)
-            while not job.stop_requested and not (
-                self._waiting[0] is job and len(self._running) < self.slots
-            ):
+            while not job.stop_requested and not (self._next() is job and len(self._running) < self.slots):
                 self._changed.wait(timeout=0.5)
             self._waiting.remove(job)
             if not job.stop_requested:
@@ -167,15 +173,32 @@ class JobQueue:
             self._changed.notify_all()
             return not job.stop_requested
 
+    def _next(self) -> TrainingJob | None:
+        """The first waiting job whose visitor is below its share; called under the lock."""
+        return next((job for job in self._waiting if not self._at_share(job.visitor)), None)
+
+    def _at_share(self, visitor: str | None) -> bool:
+        held = sum(1 for job in self._running if job.visitor == visitor)
+        return visitor is not None and held >= self.slots_per_visitor
+
     def leave(self, job: TrainingJob) -> None:
         with self._changed:
             self._running.discard(job)
             self._changed.notify_all()
 
     def position(self, job: TrainingJob) -> int | None:
-        """1 for the next job in line; None when the job is not waiting."""
+        """1 for the next job in line; None when the job is not waiting. Jobs ahead whose visitor is at its
+        share do not count: they let this one pass."""
         with self._changed:
-            return self._waiting.index(job) + 1 if job in self._waiting else None
+            if job not in self._waiting:
+                return None
+            ahead = self._waiting[:self._waiting.index(job)]
+            return 1 + sum(1 for other in ahead if not self._at_share(other.visitor))
+
+    def jobs_of(self, visitor: str) -> int:
+        """How many jobs `visitor` has waiting or training."""
+        with self._changed:
+            return sum(1 for job in (*self._waiting, *self._running) if job.visitor == visitor)
 
     def wake(self) -> None:
         with self._changed:
@@ -233,6 +256,8 @@ class TrainingJob(TrainingListener):
         on_done: Callable[[TrainingJob], None] | None = None,
         queue: JobQueue = JOB_QUEUE,
         embed_also: Sequence[str] = (),
+        visitor: str | None = None,
+        time_limit: float | None = None,
     ) -> None:
         """Args:
         config, train, validation: what to train and watch it on.
@@ -240,6 +265,9 @@ class TrainingJob(TrainingListener):
         queue: the training slots it waits for.
         embed_also: further texts the sentence encoder embeds and caches with the training texts (the test
             part), so that scoring the model afterwards embeds nothing new; only for `config.uses_encoder`.
+        visitor: who asked for the run (public mode), so the queue gives each visitor a fair share of slots.
+        time_limit: seconds the run may take once admitted; then it stops itself as a Stop would, keeping the
+            best epoch, and is saved as a finished run (public mode's PUBLIC_TRAIN_SECONDS). None: no limit.
         """
         self.config = config
         self.train = train
@@ -258,6 +286,9 @@ class TrainingJob(TrainingListener):
         self._started_at: float | None = None
         self._progress = _Progress(epochs=config.epochs)
         self._embed_also = tuple(embed_also)
+        self.visitor = visitor
+        self._time_limit = time_limit
+        self._time_limited = False
 
     # --- control -------------------------------------------------------------------------------
     def start(self) -> TrainingJob:
@@ -321,6 +352,8 @@ class TrainingJob(TrainingListener):
                 embedded=progress.embedded,
                 to_embed=progress.to_embed,
                 embedding=progress.embedding,
+                time_limit=self._time_limit,
+                time_limited=self._time_limited,
             )
         if status != JobStatus.QUEUED:
             return snapshot
@@ -362,6 +395,10 @@ class TrainingJob(TrainingListener):
         try:
             train_vectors, validation_vectors = self._embed(train) if config.uses_encoder else (None, None)
         except EmbeddingStopped:
+            if self._time_limited:
+                raise TrainingError(f"The run reached the limit of {duration_words(self._time_limit)} for one run "
+                                    "on this shared server while embedding the texts, before training began: "
+                                    "train on fewer rows.") from None
             return
         keras.utils.set_random_seed(config.seed)
         with _strategy().scope():
@@ -394,7 +431,7 @@ class TrainingJob(TrainingListener):
         with self._lock:
             self._progress.start_embedding()
         try:
-            vectors = Encoding.of(self.config).embed(texts, on_progress=self._record_embedding, stop=self._stop)
+            vectors = Encoding.of(self.config).embed(texts, on_progress=self._record_embedding, stop=_Halt(self))
         finally:
             with self._lock:
                 self._progress.embedding = False
@@ -440,7 +477,29 @@ class TrainingJob(TrainingListener):
             self._progress.add_epoch(entry)
 
     def should_stop(self) -> bool:
-        return self.stop_requested
+        return self.stop_requested or self._out_of_time()
+
+    def _out_of_time(self) -> bool:
+        """True once the run's time limit is spent; the first time, the log says why the run ends there."""
+        if self._time_limit is None or self._elapsed() < self._time_limit:
+            return False
+        with self._lock:
+            if not self._time_limited:
+                self._time_limited = True
+                self._progress.log_lines.append(
+                    f"Stopped at the limit of {duration_words(self._time_limit)} for one run on this shared server; "
+                    "the best epoch so far is kept.")
+        return True
+
+
+class _Halt:
+    """What the sentence encoder polls between batches: set once the user stops or the time limit is spent."""
+
+    def __init__(self, job: TrainingJob) -> None:
+        self._job = job
+
+    def is_set(self) -> bool:
+        return self._job.should_stop()
 
 
 @dataclass
@@ -580,7 +639,7 @@ class _Recorder(keras.callbacks.Callback):
 
 def _describe_failure(error: Exception) -> str:
     """One readable sentence for the UI, whatever went wrong inside Keras or TensorFlow."""
-    if isinstance(error, TrainingError):
+    if isinstance(error, StudioError):  # our own errors (a disk quota while saving) say what to do themselves
         return str(error)
     if isinstance(error, (tf.errors.ResourceExhaustedError, MemoryError)):
         return "Training ran out of memory: use a smaller batch size, vocabulary, sequence length or fewer layer units."

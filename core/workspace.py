@@ -18,13 +18,14 @@ from typing import BinaryIO, NamedTuple
 
 import numpy as np
 
-from core import training
+from core import limits, training
 from core.config import TrainConfig, preset
 from core.data import Dataset, Split, TextTable, load_dataset, load_test_dataset, load_text_table
 from core.errors import (
     ColumnError,
     DataError,
     EmptyFileError,
+    LimitError,
     RegistryError,
     TrainingError,
 )
@@ -99,18 +100,21 @@ class Workspace:
     """Everything one browser session has loaded, trained and chosen."""
 
     def __init__(self, models_root: str | Path | None = None, *, public: bool | None = None,
-                 queue: training.JobQueue | None = None) -> None:
+                 queue: training.JobQueue | None = None, visitor: str | None = None) -> None:
         """Args:
         models_root: Folder of saved models; None means `core.experiment.models_dir()` at each use.
         public: Whether strangers share the app (own models per session, bundled ones read-only);
             None asks `core.safety.public_mode()` once, now.
         queue: The training queue jobs wait in; None means the one all sessions share.
+        visitor: Who this session belongs to (core.limits.visitor_of: their address), so that in public mode one
+            visitor's many sessions share one visitor's share of the training slots; None: not known.
 
         Raises:
             ConfigError: $STUDIO_PUBLIC_MODE has a value that is neither on nor off.
         """
         self.id = uuid.uuid4().hex
         self.public = public_mode() if public is None else public
+        self.visitor = visitor
         self.dataset: Dataset | None = None
         # Goes up with every dataset loaded, so widgets about the old one (column choices) start afresh.
         self.dataset_version = 0
@@ -263,16 +267,39 @@ class Workspace:
             InvalidModelNameError: the name has nothing usable in it (checked now, not after training).
             ConfigError: the splits leave too little to train on.
             EncoderMissingError: the settings use the sentence encoder and it is not installed.
+            LimitError: the run would take more than its share (core.limits.check_training), the visitor has
+                PUBLIC_JOBS_PER_VISITOR runs going already, or the model would not fit the session's disk quota.
         """
         self._check_can_train()
         if name:
             sanitize_name(name)
+        self._check_share(config)
         split = split_for_run(self.dataset, config, self.test_dataset)
         registry = self.registry
         self.last_run = self.last_run_info = self.stopped_run = None
+        visitor = self.visitor if self.public else None
         self.job = start_job(config, split, on_done=lambda job: self._finish_run(job, split, registry, name or None),
-                             queue=self._queue or training.JOB_QUEUE)
+                             queue=self._queue or training.JOB_QUEUE, visitor=visitor,
+                             time_limit=limits.PUBLIC_TRAIN_SECONDS if self.public else None)
         return self.job
+
+    def _check_share(self, config: TrainConfig) -> None:
+        """Refuses, before anything is built, a run over core.limits' bounds (public mode's caps, and memory
+        anywhere), a visitor's run beyond PUBLIC_JOBS_PER_VISITOR, and a model the disk quota has no room for.
+
+        Raises:
+            LimitError: says which bound and its number.
+        """
+        classes = len(self.dataset.classes)
+        limits.check_training(config, classes, self.public)
+        queue = self._queue or training.JOB_QUEUE
+        if self.public and self.visitor is not None and queue.jobs_of(self.visitor) >= limits.PUBLIC_JOBS_PER_VISITOR:
+            raise LimitError(
+                f"You have {limits.PUBLIC_JOBS_PER_VISITOR} training runs going in other tabs already, the most one "
+                "visitor may have on this shared server: wait for one to end, or stop it, before starting another."
+            )
+        saved_bytes = limits.estimate_parameters(config, classes) * limits.BYTES_PER_SAVED_PARAMETER
+        self.registry.check_room(saved_bytes, "This model")
 
     def _check_can_train(self) -> None:
         """Raises TrainingError unless data is loaded and no other run is going."""

@@ -289,6 +289,8 @@ def result_ui(current: Workspace) -> None:
         stopped_choice_ui(current, snapshot, message)
         return
     st.success(message, icon=":material/check_circle:")
+    if snapshot.time_limited:  # public mode's wall-clock cap ended it, not the user or the epochs
+        st.info(t("time_limit_reached", minutes=f"{snapshot.time_limit / 60:g}"), icon=":material/timer:")
     left, right = st.columns(2)
     left.page_link(_ui.EVALUATE, label=t("go_evaluate"), icon=_ui.ICONS[_ui.EVALUATE])
     right.page_link(_ui.PREDICT, label=t("go_predict"), icon=_ui.ICONS[_ui.PREDICT])

@@ -23,11 +23,13 @@ from core.errors import (
     DataError,
     EncoderMissingError,
     InvalidModelNameError,
+    LimitError,
     RegistryError,
     StudioError,
     TrainingError,
 )
 from core.experiment import models_dir
+from core.limits import visitor_of
 from core.registry import sanitize_name
 from core.safety import markdown_literal, public_mode, without_server_paths
 from core.shelf import cleanup_at_start
@@ -60,9 +62,14 @@ def workspace() -> Workspace:
     """
     current = st.session_state.get(WORKSPACE_KEY)
     if current is None or current.closed:  # closed: the browser came back after the grace period
-        current = st.session_state[WORKSPACE_KEY] = Workspace()
+        current = st.session_state[WORKSPACE_KEY] = Workspace(visitor=_visitor())
     _lease(current.id, current)
     return current
+
+
+def _visitor() -> str | None:
+    """The visitor's address (core.limits.visitor_of), so their tabs share one fair share of training slots."""
+    return visitor_of(st.context.ip_address, st.context.headers.get("X-Forwarded-For"))
 
 
 @st.cache_resource(scope="session", on_release=Workspace.release, show_spinner=False)
@@ -147,7 +154,7 @@ def plain(text: str) -> str:
 
 # What kind of problem each core error is, in the session's language: core's own messages are English.
 # The first match wins, so a subclass comes before its base.
-ERROR_SUMMARIES = ((DataError, "error_data"), (ConfigError, "error_config"),
+ERROR_SUMMARIES = ((LimitError, "error_limit"), (DataError, "error_data"), (ConfigError, "error_config"),
                    (EncoderMissingError, "error_encoder_missing"), (RegistryError, "error_registry"),
                    (TrainingError, "error_training"))
 

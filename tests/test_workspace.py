@@ -27,6 +27,7 @@ from core.errors import (
 )
 from core.shelf import SESSIONS_FOLDER
 from core.evaluate import evaluate
+from core.limits import PUBLIC_MAX_EPOCHS
 from core.training import JobStatus
 from core.workspace import Workspace
 from tests.app.conftest import RUN_TIMEOUT, TINY_MODEL, csv_bytes, labelled_rows
@@ -102,7 +103,7 @@ def test_closing_a_public_session_stops_training_frees_models_and_deletes_its_fo
     assert folder.parent == root / SESSIONS_FOLDER and (folder / "mine").is_dir()
     model_ref = weakref.ref(first.model)
     del first
-    job = workspace.start_training(TINY.replace(epochs=1000, early_stopping=False))
+    job = workspace.start_training(TINY.replace(epochs=PUBLIC_MAX_EPOCHS, early_stopping=False))  # the most allowed
     _wait_for(lambda: job.snapshot().batch_history)
     started = time.monotonic()
     workspace.close()

@@ -316,6 +316,7 @@ class _OtherJob:
     """Another session's job as the queue sees it: in a slot or in line until told to stop."""
 
     stop_requested = False
+    visitor = None  # local use: no fair share per visitor
 
 
 @pytest.fixture
