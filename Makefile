@@ -10,8 +10,17 @@ DEV_STAMP := $(VENV)/.installed-dev
 
 .PHONY: run test bench sample-vectors clean distclean
 
+# Who can reach the app: only this machine by default, so nobody on the network shares its one model shelf.
+# `make run ADDRESS=0.0.0.0` serves other hosts, and then public mode is on (each visitor sees only their own models,
+# core/limits.py bounds every run) unless STUDIO_PUBLIC_MODE=0 is set. Community Cloud runs streamlit itself and
+# listens on every interface. Uploads: 200 MB on this machine; 20 MB when serving others (the config.toml value).
+ADDRESS ?= localhost
+LOCAL_ADDRESSES := localhost 127.0.0.1 ::1
+SERVES_OTHERS = $(if $(filter $(LOCAL_ADDRESSES),$(ADDRESS)),,yes)
+
 run: $(RUN_STAMP)
-	$(VENV)/bin/streamlit run app.py
+	$(if $(SERVES_OTHERS),STUDIO_PUBLIC_MODE=$${STUDIO_PUBLIC_MODE:-1} )$(VENV)/bin/streamlit run app.py \
+		--server.address $(ADDRESS)$(if $(SERVES_OTHERS),, --server.maxUploadSize 200)
 
 test: $(DEV_STAMP)
 	$(VENV_PYTHON) -m pytest

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 import time
 import tomllib
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.data import DEFAULT_MAX_BYTES
+from core.limits import MAX_UPLOAD_BYTES, PUBLIC_MAX_UPLOAD_BYTES
 from core.safety import PUBLIC_MODE_VARIABLE
 from core.shelf import SESSIONS_FOLDER, STALE_SESSION_SECONDS
 from tests.app.conftest import (
@@ -35,11 +36,27 @@ _RAW_TAG = re.compile(r"(?<!\\)<\s*script", re.IGNORECASE)
 
 
 # --- server settings ------------------------------------------------------------------------------------------------
+def _make_run(*variables: str) -> str:
+    """The command `make run` would run (the install step taken as done)."""
+    return subprocess.run(["make", "-n", "-o", ".venv/.installed-run", "run", *variables], cwd=REPO, check=True,
+                          capture_output=True, text=True, timeout=30).stdout
+
+
+def test_make_run_listens_on_this_machine_only_unless_told_and_then_is_public() -> None:
+    local = _make_run()
+    assert "--server.address localhost" in local and PUBLIC_MODE_VARIABLE not in local
+    assert f"--server.maxUploadSize {MAX_UPLOAD_BYTES // (1024 * 1024)}" in local  # the loader's local limit
+    served = _make_run("ADDRESS=0.0.0.0")
+    assert "--server.address 0.0.0.0" in served and f"{PUBLIC_MODE_VARIABLE}=${{{PUBLIC_MODE_VARIABLE}:-1}}" in served
+    assert "maxUploadSize" not in served  # config.toml's public limit
+
+
 def test_config_keeps_xsrf_protection_an_upload_limit_and_no_file_watcher() -> None:
     config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     server = config["server"]
     assert server["enableXsrfProtection"] is True
-    assert server["maxUploadSize"] == DEFAULT_MAX_BYTES // (1024 * 1024)  # the loader's own limit, in MB
+    # Community Cloud reads this file: public mode's limit, in MB, so the server refuses more before holding it.
+    assert server["maxUploadSize"] == PUBLIC_MAX_UPLOAD_BYTES // (1024 * 1024)
     assert server["fileWatcherType"] == "none"  # a watcher would scan .venv and flood the log
     assert config["browser"]["gatherUsageStats"] is False
     assert config["client"]["toolbarMode"] == "minimal"
