@@ -14,6 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from core.experiment import models_dir
+from core.safety import without_server_paths
+
+# The app's own folder: a models folder inside it is shown relative to it.
+APP_FOLDER = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
@@ -103,3 +107,13 @@ def writable(folder: Path) -> bool:
             return True
     except OSError:
         return False
+
+
+def short_folder(folder: str | Path) -> str:
+    """`folder` as a page may show it: relative to the app's folder when inside it ("models"), else its last part
+    (".../models"). Where the app lives on the server tells a visitor nothing and an attacker something; the
+    terminal's `doctor` prints the full path for the person who runs the server."""
+    path = Path(folder).absolute()
+    if path.is_relative_to(APP_FOLDER):
+        return path.relative_to(APP_FOLDER).as_posix()
+    return without_server_paths(path.as_posix())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.doctor import short_folder
 from core.samples import DEFAULT_SAMPLE
 from core.workspace import Workspace
 from pages import _ui
@@ -42,7 +43,8 @@ def status_ui(current: Workspace) -> None:
         st.caption(t("sidebar_active", name=_ui.plain(current.active.name)))
 
 
-# This machine in one line, as `python -m core doctor` reports it: device, versions, CUDA, precision, folder.
+# This machine in one line, as `python -m core doctor` reports it: device, versions, CUDA, precision, folder
+# (short: no server path reaches a visitor).
 def machine_ui() -> None:
     facts = _ui.diagnosis()
     device = _ui.device()
@@ -53,7 +55,7 @@ def machine_ui() -> None:
     access = t("machine_writable" if facts.models_dir_writable else "machine_read_only")
     st.caption(t("home_machine", device=_ui.plain(device), python=facts.python, tensorflow=facts.tensorflow,
                  cuda=_ui.plain(cuda), keras=facts.keras, policy=_ui.plain(facts.precision_policy),
-                 folder=_ui.plain(facts.models_dir), access=access))
+                 folder=_ui.plain(short_folder(facts.models_dir)), access=access))
 
 
 current = _ui.workspace()

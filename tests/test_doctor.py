@@ -10,7 +10,7 @@ import keras
 import tensorflow as tf
 
 from core.cli import main
-from core.doctor import diagnose, writable
+from core.doctor import APP_FOLDER, diagnose, short_folder, writable
 
 
 def test_diagnosis_reports_this_process(tmp_path: Path) -> None:
@@ -41,3 +41,10 @@ def test_cli_doctor_prints_text_and_json(tmp_path: Path, capsys) -> None:
     assert f"models folder: {tmp_path} (writable)" in lines
     assert main(["doctor", "--models-dir", "/proc/sentiment-studio"]) == 0
     assert "models folder: /proc/sentiment-studio (NOT writable)" in capsys.readouterr().out
+
+
+def test_short_folder_hides_where_the_app_lives_on_the_server() -> None:
+    assert short_folder(APP_FOLDER / "models") == "models"
+    assert short_folder(APP_FOLDER / "models" / "sessions" / "abc") == "models/sessions/abc"
+    assert short_folder("/mount/src/elsewhere/models") == ".../models"
+    assert short_folder("/models") == "/models"  # one folder under the root says nothing about the server
