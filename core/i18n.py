@@ -773,6 +773,21 @@ STRINGS: dict[str, tuple[str, str]] = {
         "对新文本的表现大致也是如此。想让它举一反三：添加更多带标签的数据，在“训练”页使用预设 **{transfer}**，"
         "调高 **{dropout}**，或减少训练轮数（或打开 **{early}**）。",
     ),
+    # --- models changed by another session (issue 15.5) ---
+    "model_lost": (
+        "The model **{name}** was deleted or replaced in another session, so it is no longer used: pick another "
+        "model or train one.",
+        "模型 **{name}** 已在另一个会话中被删除或替换，因此不再使用：请选择其他模型或重新训练。",
+    ),
+    "model_renamed": (
+        "The model {old} was renamed to {new} in another session; it stays in use under its new name.",
+        "模型 {old} 已在另一个会话中重命名为 {new}；将以新名称继续使用。",
+    ),
+    "no_active_model_saved": (
+        "No model is active yet, but saved models are ready ({count}); the newest is **{newest}**: use it, or pick another.",
+        "还没有选择模型。已有 {count} 个保存的模型，最新的是 **{newest}**：使用它，或选择其他模型。",
+    ),
+    "offered_model_help": ("Saved models, newest first.", "已保存的模型，最新的在前。"),
 }
 
 

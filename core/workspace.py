@@ -88,6 +88,13 @@ class FilePredictions(NamedTuple):
         return decide(np.nan_to_num(self.probabilities), self.threshold)
 
 
+class ModelChange(NamedTuple):
+    """The active model as another session left it: renamed (`new` is its name now) or deleted (`new` is None)."""
+
+    old: str
+    new: str | None
+
+
 @dataclass(frozen=True)
 class _Upload:
     """The bytes and name of the uploaded training file, kept to reload it with other columns."""
@@ -125,6 +132,8 @@ class Workspace:
         # A run the user stopped: saved, but predictions keep coming from the active model until it is kept.
         self.stopped_run: ActiveModel | None = None
         self.active: ActiveModel | None = None
+        # The active model another session deleted (or replaced) under this one: named until another is active.
+        self.lost_model: str | None = None
         self.evaluation: EvaluationResult | None = None
         # Rows of the current dataset whose label looks wrong (core.suspects), once the user asked for them.
         self.suspects: list[Suspect] | None = None
@@ -333,7 +342,7 @@ class Workspace:
             if job.stop_requested:
                 self.stopped_run = ActiveModel(info, predictor)
             else:
-                self.active, self.evaluation = ActiveModel(info, predictor), result
+                self.active, self.evaluation, self.lost_model = ActiveModel(info, predictor), result, None
 
     def keep_stopped_run(self) -> ActiveModel:
         """Makes the run the user stopped the active model, with its evaluation.
@@ -343,7 +352,7 @@ class Workspace:
         """
         with self._lock:
             kept = self._take_stopped_run()
-            self.active, self.evaluation = kept, self.last_run
+            self.active, self.evaluation, self.lost_model = kept, self.last_run, None
         return kept
 
     def discard_stopped_run(self) -> None:
@@ -370,6 +379,42 @@ class Workspace:
         """This session's saved models, newest first, then the bundled ones it does not shadow (broken ones too)."""
         return self.shelf.models()
 
+    def check_active(self) -> ModelChange | None:
+        """Notices when another session renamed or deleted the active model (sessions share the models folder
+        locally), so predictions never come from a model that is no longer listed.
+
+        A model is known by its creation time: under its old name with another creation time it was replaced.
+        A renamed model stays active under its new name; a deleted one is no longer active, and `lost_model`
+        names it until another model is.
+
+        Returns:
+            What changed, for the pages to say; None when the active model is still there (or none is active).
+        """
+        active = self.active
+        if active is None or self._still_there(active.info):
+            return None
+        created = active.info.metadata.get("created")
+        moved = next((info for info in self.shelf.models()
+                      if created and info.metadata.get("created") == created and not info.broken), None)
+        with self._lock:
+            if self.active is not active:  # another model became active meanwhile
+                return None
+            if moved is not None:
+                self.active = ActiveModel(moved, active.predictor)
+                if self.last_run_info is not None and self.last_run_info.name == active.name:
+                    self.last_run_info = moved  # the Train page's "Saved as" names it as it is now called
+            else:
+                self.active = self.evaluation = None
+                self.lost_model = active.name
+        return ModelChange(active.name, moved.name if moved else None)
+
+    def _still_there(self, info: ModelInfo) -> bool:
+        try:
+            saved = self.shelf.find(info.name)
+        except RegistryError:  # ModelNotFoundError among them
+            return False
+        return saved.broken is None and saved.metadata.get("created") == info.metadata.get("created")
+
     def activate_model(self, name: str) -> ActiveModel:
         """Loads a saved model for prediction and shows its saved evaluation.
 
@@ -380,7 +425,7 @@ class Workspace:
         shelf = self.shelf
         active = ActiveModel(shelf.usable(name), shelf.load_predictor(name))
         with self._lock:
-            self.active = active
+            self.active, self.lost_model = active, None
             self.evaluation = saved_evaluation(active.info)
         return active
 

@@ -288,6 +288,10 @@ def result_ui(current: Workspace) -> None:
     if current.stopped_run is not None:
         stopped_choice_ui(current, snapshot, message)
         return
+    if current.lost_model == info.name:  # deleted in another session: no links to a model that is gone
+        st.warning(t("model_lost", name=_ui.plain(info.name)), icon=":material/warning:")
+        st.page_link(_ui.MODELS, label=t("go_models"), icon=_ui.ICONS[_ui.MODELS])
+        return
     st.success(message, icon=":material/check_circle:")
     if snapshot.time_limited:  # public mode's wall-clock cap ended it, not the user or the epochs
         st.info(t("time_limit_reached", minutes=f"{snapshot.time_limit / 60:g}"), icon=":material/timer:")

@@ -216,7 +216,7 @@ def upload_ui(current: Workspace) -> None:
 
 current = _ui.workspace()
 _ui.page_header("evaluate_title", "evaluate_caption")
-if _ui.need_model_ui(current.active):
+if _ui.need_model_ui(current):
     st.caption(t("sidebar_active", name=_ui.plain(current.active.name)))
     upload_ui(current)
     result = current.evaluation

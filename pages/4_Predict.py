@@ -115,7 +115,7 @@ def _store(file: object, current: Workspace, model: str) -> None:
 
 current = _ui.workspace()
 _ui.page_header("predict_title", "predict_caption")
-if _ui.need_model_ui(current.active):
+if _ui.need_model_ui(current):
     st.caption(t("predict_model", name=_ui.plain(current.active.name),
                  classes=_ui.plain(", ".join(current.active.predictor.classes))))
     single_ui(current)

@@ -267,15 +267,32 @@ def page_header(title_key: str, caption_key: str) -> None:
     st.caption(t(caption_key))
 
 
-def need_model_ui(active: Any) -> bool:
-    """Tells the user to train or load a model when none is active; True when one is."""
-    if active is not None:
+def need_model_ui(current: Workspace) -> bool:
+    """Says so when the active model was deleted elsewhere, and when none is active offers the saved models
+    (the newest first) or tells the user to train one; True when a model is active."""
+    if current.lost_model is not None:
+        st.warning(t("model_lost", name=plain(current.lost_model)), icon=":material/warning:")
+    if current.active is not None:
         return True
+    saved = [info.name for info in current.models() if not info.broken]
+    if saved:
+        _offer_saved_ui(current, saved)
+        return False
     st.info(t("no_active_model"), icon=":material/info:")
     left, right = st.columns(2)
     left.page_link(TRAIN, label=t("go_train"), icon=":material/model_training:")
     right.page_link(MODELS, label=t("go_models"), icon=":material/inventory_2:")
     return False
+
+
+# No model is active but some are saved (a new session, or the active one was deleted): use the newest or another.
+def _offer_saved_ui(current: Workspace, saved: list[str]) -> None:
+    st.info(t("no_active_model_saved", count=len(saved), newest=plain(saved[0])), icon=":material/info:")
+    choice, use = st.columns([3, 1], vertical_alignment="bottom")
+    name = choice.selectbox(t("choose_model"), saved, key="offered_model", help=t("offered_model_help"))
+    if use.button(t("load_model"), type="primary", icon=":material/play_circle:", key="use_offered_model"):
+        if attempt(lambda: current.activate_model(name)):
+            st.rerun()
 
 
 # --- tables -----------------------------------------------------------------------------------------------------
@@ -289,6 +306,9 @@ def percent_column(label: str | None = None, *, bar: bool = False, **options: An
 # --- sidebar ----------------------------------------------------------------------------------------------------
 # Sidebar status: the active model and, live, a running job's progress.
 def sidebar_status_ui(current: Workspace) -> None:
+    change = current.check_active()  # another session may have renamed or deleted the active model
+    if change is not None and change.new is not None:
+        st.toast(t("model_renamed", old=plain(change.old), new=plain(change.new)), icon=":material/edit:")
     with st.sidebar:
         st.divider()
         active = current.active

@@ -249,3 +249,44 @@ def test_an_uploaded_evaluation_does_not_replace_that_of_a_model_activated_meanw
     result = workspace.evaluate_upload(csv_bytes(labelled_rows(12)))
     assert workspace.active is not before and result.rows == 12
     assert workspace.evaluation is not result and workspace.evaluation.source == "test"  # the new model's own
+
+
+def _two_sessions(trained_models: Path, tmp_path: Path) -> tuple[Workspace, Workspace]:
+    """Two local sessions sharing one models folder; the first uses the tiny model."""
+    root = tmp_path / "models"
+    shutil.copytree(trained_models, root)
+    mine, other = Workspace(models_root=root, public=False), Workspace(models_root=root, public=False)
+    mine.activate_model(TINY_MODEL)
+    return mine, other
+
+
+def test_a_model_renamed_by_another_session_stays_active_under_its_new_name(
+        trained_models: Path, tmp_path: Path) -> None:
+    mine, other = _two_sessions(trained_models, tmp_path)
+    assert mine.check_active() is None  # nothing changed yet
+    other.rename_model(TINY_MODEL, "renamed-elsewhere")
+    change = mine.check_active()
+    assert change == (TINY_MODEL, "renamed-elsewhere")
+    assert mine.active.name == "renamed-elsewhere" and mine.lost_model is None
+    assert mine.check_active() is None and mine.predict(["good"])  # found again, and it still predicts
+
+
+def test_a_model_deleted_by_another_session_is_no_longer_active_and_is_named(
+        trained_models: Path, tmp_path: Path) -> None:
+    mine, other = _two_sessions(trained_models, tmp_path)
+    other.delete_model(TINY_MODEL)
+    assert mine.check_active() == (TINY_MODEL, None)
+    assert mine.active is None and mine.evaluation is None and mine.lost_model == TINY_MODEL
+    with pytest.raises(RegistryError, match="No model is active"):
+        mine.predict(["a ghost would answer this"])
+
+
+def test_a_model_replaced_under_the_same_name_counts_as_gone(trained_models: Path, tmp_path: Path) -> None:
+    mine, other = _two_sessions(trained_models, tmp_path)
+    folder = other.models_root / TINY_MODEL
+    metadata = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
+    (folder / "metadata.json").write_text(json.dumps({**metadata, "created": "2099-01-01T00:00:00+00:00"}),
+                                          encoding="utf-8")  # another run saved over it
+    assert mine.check_active() == (TINY_MODEL, None) and mine.lost_model == TINY_MODEL
+    mine.activate_model(TINY_MODEL)  # choosing a model again clears the notice
+    assert mine.lost_model is None and mine.check_active() is None

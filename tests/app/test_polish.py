@@ -139,3 +139,46 @@ def test_chinese_axis_titles_are_written_across(monkeypatch) -> None:
     monkeypatch.setattr("pages._nav.lang", lambda: "zh")
     assert y_axis(_ui.training_chart([], epochs, "loss"))["titleAngle"] == 0
     assert _ui.training_chart([], epochs, "loss").to_dict()["layer"][0]["encoding"]["y"]["title"] == "损失"
+
+
+# --- models renamed or deleted by another session (issue 15.5) ---------------------------------------------------
+def test_predict_says_so_when_another_session_deleted_the_active_model(with_model: AppTest, saved_model: str) -> None:
+    import shutil
+
+    workspace = with_model.session_state["workspace"]
+    shutil.rmtree(workspace.models_root / saved_model)  # as another session's Delete does
+    open_page(with_model, "pages/4_Predict.py")
+    assert any(saved_model in text and "deleted or replaced in another session" in text for text in _warnings(with_model))
+    assert workspace.active is None
+    assert not with_model.text_input  # no field that would predict with a ghost
+    assert any(caption.value == "No model active yet." for caption in with_model.sidebar.caption)
+
+
+def test_the_train_page_stops_linking_to_a_model_deleted_elsewhere(app: AppTest) -> None:
+    import shutil
+
+    from tests.app.conftest import tiny_settings
+
+    open_page(app, "pages/2_Train.py")
+    click(app, "Use the sample")
+    app.selectbox(key="train_preset_en").set_value("default").run()
+    tiny_settings(app, epochs=1)
+    click(app, "Train")
+    workspace = app.session_state["workspace"]
+    workspace.job.wait(60)
+    app.run()
+    name = workspace.last_run_info.name
+    assert [link for link in app.get("page_link") if link.proto.label == "Try it on your own text"]
+    shutil.rmtree(workspace.models_root / name)
+    app.run()
+    assert any(name in text and "another session" in text for text in _warnings(app))
+    assert not [link for link in app.get("page_link") if link.proto.label in ("See the evaluation", "Try it on your own text")]
+
+
+def test_a_new_session_with_saved_models_offers_the_newest(app: AppTest, saved_model: str) -> None:
+    open_page(app, "pages/4_Predict.py")
+    assert saved_model in unescaped(app.info[0].value) and "newest" in app.info[0].value
+    assert app.selectbox(key="offered_model").value == saved_model
+    click(app, "Use this model")
+    assert app.session_state["workspace"].active.name == saved_model
+    assert app.text_input(key="predict_text")  # Predict is ready at once
