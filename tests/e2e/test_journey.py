@@ -76,7 +76,7 @@ def test_journey_upload_train_stop_evaluate_predict(page: Page, app_server: str)
     # The table is drawn on a canvas; the grid behind it (for screen readers) holds the same cells.
     cells = page.get_by_test_id("stDataFrame").locator('[role="gridcell"]')
     expect(cells.filter(has_text=re.compile(f"^{re.escape(model_name)}$"))).to_have_count(1)
-    expect(page.get_by_role("combobox", name="Model")).to_have_value(model_name)
+    expect(page.get_by_role("combobox", name="Model", exact=True)).to_have_value(model_name)
     expect(page.get_by_test_id("stException")).to_have_count(0)
     screenshot(page, "journey-6-models")
 
