@@ -224,7 +224,7 @@ def test_an_uploaded_evaluation_is_stored_under_the_lock(trained_models: Path, m
         scored.set()
         return evaluation
 
-    monkeypatch.setattr("core.workspace.evaluate", evaluate_and_signal)
+    monkeypatch.setattr("core.compare.evaluate", evaluate_and_signal)
     with workspace._lock:  # as another writer (a finishing run) holds it
         upload = threading.Thread(target=workspace.evaluate_upload, args=(csv_bytes(labelled_rows(12)),))
         upload.start()
@@ -245,7 +245,7 @@ def test_an_uploaded_evaluation_does_not_replace_that_of_a_model_activated_meanw
         workspace.activate_model(TINY_MODEL)
         return evaluate(*args)
 
-    monkeypatch.setattr("core.workspace.evaluate", evaluate_while_the_user_loads_a_model)
+    monkeypatch.setattr("core.compare.evaluate", evaluate_while_the_user_loads_a_model)
     result = workspace.evaluate_upload(csv_bytes(labelled_rows(12)))
     assert workspace.active is not before and result.rows == 12
     assert workspace.evaluation is not result and workspace.evaluation.source == "test"  # the new model's own
