@@ -49,7 +49,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description="Sentiment Studio from the command line.")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    for command in (_add_train(commands), *_add_model_commands(commands), _add_suspects(commands)):
+        command.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    return parser
 
+
+def _add_train(commands: Any) -> argparse.ArgumentParser:
+    """`train`: the data, the preset, one flag per setting, and where the model is saved."""
     train = commands.add_parser("train", help="train a model on a labeled CSV and save it")
     train.add_argument("data", help="labeled CSV (text and label columns)")
     train.add_argument("--test-file", help="separate labeled CSV to evaluate on (else --test-split of the data)")
@@ -60,7 +66,24 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--name", help="name to save the model under")
     train.add_argument("--models-dir", type=Path, help="folder of saved models (default: models/)")
     train.set_defaults(command=_train)
+    return train
 
+
+def _add_suspects(commands: Any) -> argparse.ArgumentParser:
+    """`suspects`: the data, the number of folds and the seed that decides them."""
+    suspects = commands.add_parser("suspects", help="find rows whose label looks wrong (k-fold, confident learning)")
+    suspects.add_argument("data", help="labeled CSV (text and label columns)")
+    suspects.add_argument("--folds", type=int, default=DEFAULT_FOLDS,
+                          help=f"models trained, each without one part of the data ({MIN_FOLDS} to {MAX_FOLDS})")
+    suspects.add_argument("--text-column")
+    suspects.add_argument("--label-column")
+    suspects.add_argument("--seed", type=int, default=TrainConfig().seed, help="decides the folds and training")
+    suspects.set_defaults(command=_suspects)
+    return suspects
+
+
+def _add_model_commands(commands: Any) -> tuple[argparse.ArgumentParser, ...]:
+    """The commands that use saved models or the setup: predict, evaluate, list, export and doctor."""
     predict = commands.add_parser("predict", help="predict the sentiment of texts with a saved model")
     predict.add_argument("model_dir", type=Path, help="a saved model's folder, or a TensorFlow Lite export folder")
     predict.add_argument("texts", nargs="+", metavar="TEXT")
@@ -89,19 +112,7 @@ def _parser() -> argparse.ArgumentParser:
     doctor = commands.add_parser("doctor", help="show the Python, TensorFlow, GPU and model-folder setup training gets")
     doctor.add_argument("--models-dir", type=Path)
     doctor.set_defaults(command=_doctor)
-
-    suspects = commands.add_parser("suspects", help="find rows whose label looks wrong (k-fold, confident learning)")
-    suspects.add_argument("data", help="labeled CSV (text and label columns)")
-    suspects.add_argument("--folds", type=int, default=DEFAULT_FOLDS,
-                          help=f"models trained, each without one part of the data ({MIN_FOLDS} to {MAX_FOLDS})")
-    suspects.add_argument("--text-column")
-    suspects.add_argument("--label-column")
-    suspects.add_argument("--seed", type=int, default=TrainConfig().seed, help="decides the folds and training")
-    suspects.set_defaults(command=_suspects)
-
-    for command in (train, predict, evaluate, listing, export, doctor, suspects):
-        command.add_argument("--json", action="store_true", help="print one JSON object as the last line")
-    return parser
+    return predict, evaluate, listing, export, doctor
 
 
 def _add_setting_flags(train: argparse.ArgumentParser) -> None:
