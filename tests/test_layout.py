@@ -73,3 +73,51 @@ def test_ci_script_runs_make_test() -> None:
         ".ci/run must run `make test` so CI and developers run the same tests"
     )
     assert os.access(ci_script, os.X_OK), ".ci/run must be executable (chmod +x .ci/run)"
+
+
+def _built_section(readme: str) -> str:
+    """The README's "How it is built" section, up to the next heading of its level."""
+    start = readme.index("## How it is built")
+    following = readme.find("\n## ", start + 1)
+    return readme[start:following if following != -1 else len(readme)]
+
+
+def test_readme_describes_every_module_in_how_it_is_built() -> None:
+    section = _built_section((REPO_ROOT / "README.md").read_text(encoding="utf-8"))
+    modules = [path.relative_to(REPO_ROOT).as_posix()
+               for path in [*sorted((REPO_ROOT / "core").glob("*.py")), *sorted((REPO_ROOT / "pages").glob("_*.py"))]
+               if path.name != "__init__.py"]
+    missing = [module for module in modules if f"`{module}`" not in section]
+    assert not missing, f"README.md's 'How it is built' should give each module a line; missing: {missing}"
+
+
+# A function longer than this says why in its docstring, with these words, or is split.
+MAX_FUNCTION_LINES = 50
+LONG_REASON = "Long because"
+
+
+def _long_functions(source: str, filename: str = "<source>") -> list[tuple[str, int]]:
+    """(name, lines) of every function longer than MAX_FUNCTION_LINES whose docstring gives no reason."""
+    found = []
+    for node in ast.walk(ast.parse(source, filename=filename)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            lines = node.end_lineno - node.lineno + 1
+            if lines > MAX_FUNCTION_LINES and LONG_REASON not in (ast.get_docstring(node) or ""):
+                found.append((node.name, lines))
+    return found
+
+
+def test_the_long_function_check_counts_lines_and_reads_reasons() -> None:
+    body = "".join(f"    x{i} = {i}\n" for i in range(MAX_FUNCTION_LINES))
+    assert _long_functions(f"def short():\n{body[:-len(body.splitlines()[-1]) - 1]}") == []
+    assert _long_functions(f"def long():\n{body}") == [("long", MAX_FUNCTION_LINES + 1)]
+    assert _long_functions(f'def explained():\n    """{LONG_REASON} it is one table."""\n{body}') == []
+
+
+def test_no_function_is_over_fifty_lines_without_a_stated_reason() -> None:
+    files = [*sorted((REPO_ROOT / "core").rglob("*.py")), *sorted((REPO_ROOT / "pages").glob("*.py")),
+             REPO_ROOT / "app.py"]
+    offenders = [f"{path.relative_to(REPO_ROOT)}: {name} ({lines} lines)"
+                 for path in files for name, lines in _long_functions(path.read_text(encoding="utf-8"), str(path))]
+    assert not offenders, (f"split these, or say why in their docstring ('{LONG_REASON} ...'): "
+                           + ", ".join(offenders))
