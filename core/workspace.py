@@ -1,11 +1,9 @@
 """One browser session's work: its data, training job, active model and last evaluation.
 
-Session state plus the orchestration of the other core modules: the pages read and change it, so every rule about
-what happens when lives here and can be tested without a browser. Each concern's work is done elsewhere:
-the data in core.session_data, the checks before a run and the saving after it in core.runs (split and saved by
-core.experiment), the models it sees on its shelf (core.shelf), the active model and its evaluation in
-core.active, file predictions in core.file_predictions, scoring on an uploaded file in core.compare and downloads
-in core.downloads; pages/_tables.py shapes what it returns for display. Each session owns one; `close()` stops its
+Session state plus orchestration: the pages read and change it, so every rule about what happens when lives here
+and is tested without a browser. The work itself is done by the modules it calls: core.session_data (the data),
+core.runs and core.experiment (a run's checks, split and save), core.shelf (the models it sees), core.active (the
+model in use), core.file_predictions, core.compare and core.downloads. Each session owns one; `close()` stops its
 training and frees its models (and, in public mode, deletes its model folder) when the session ends.
 """
 
