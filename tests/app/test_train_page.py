@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -9,7 +11,8 @@ from collections.abc import Callable, Iterator
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.config import PRESETS, SETTINGS
+from core.cli import _parser
+from core.config import PRESETS, SETTING, SETTINGS, TrainConfig
 from core.i18n import t
 from core.training import JobStatus, JobQueue
 from core.workspace import Workspace
@@ -108,6 +111,21 @@ def test_every_shown_setting_has_exactly_one_widget(train_page: AppTest) -> None
     keys = {widget.key.removesuffix("_en") for widget in widgets} - {"train_preset", "train_model_name"}
     assert keys == {f"train_{name}" for name in SHOWN}
     assert {"clipnorm", "preset"}.isdisjoint(SHOWN)  # described as hidden: the preset's value is kept
+
+
+def test_every_config_field_has_a_flag_and_a_widget_from_its_one_description(train_page: AppTest) -> None:
+    # Walks the dataclass itself, not SETTINGS, so a field added without a description, a flag or a widget fails.
+    train = next(action for action in _parser()._actions if isinstance(action, argparse._SubParsersAction))
+    flags = {action.dest: action.option_strings for action in train.choices["train"]._actions}
+    widgets = {widget.key.removesuffix("_en") for widget in [
+        *train_page.selectbox, *train_page.text_input, *train_page.checkbox, *train_page.select_slider,
+        *train_page.slider, *train_page.number_input]}
+    names = [config_field.name for config_field in dataclasses.fields(TrainConfig)]
+    for config_field in dataclasses.fields(TrainConfig):
+        assert config_field.metadata[SETTING] is SETTINGS[config_field.name]
+        assert "--" + config_field.name.replace("_", "-") in flags[config_field.name]
+    # The one field without a widget is described so (no group): the preset's clipping is kept as it is.
+    assert {f"train_{name}" for name in names} - widgets == {"train_clipnorm"} and SETTINGS["clipnorm"].group is None
 
 
 @pytest.mark.parametrize("name", [*SHOWN])
@@ -239,7 +257,7 @@ def test_a_discarded_stopped_run_is_deleted_and_the_active_model_stays(with_mode
 
 def test_while_the_model_is_saved_the_page_says_so_and_stop_is_off(train_page: AppTest,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    from core import workspace as workspace_module
+    from core import runs  # where a finished run is evaluated and saved
 
     saving_may_end = threading.Event()
 
@@ -247,8 +265,8 @@ def test_while_the_model_is_saved_the_page_says_so_and_stop_is_off(train_page: A
         saving_may_end.wait(RUN_TIMEOUT)
         return finish_run(*args, **kwargs)
 
-    finish_run = workspace_module.finish_run
-    monkeypatch.setattr(workspace_module, "finish_run", slow_finish_run)
+    finish_run = runs.finish_run
+    monkeypatch.setattr(runs, "finish_run", slow_finish_run)
     click(tiny_settings(train_page), "Train")
     job = train_page.session_state["workspace"].job
     _wait_for(lambda: job.status == JobStatus.SAVING)
