@@ -13,6 +13,7 @@ import altair as alt
 import pandas as pd
 
 from core.registry import ModelInfo
+from pages._charts import FIT_WIDTH, legend, y_axis
 from pages._nav import t
 
 # How many saved models one comparison overlays: more lines than this on one chart cannot be told apart.
@@ -54,17 +55,17 @@ def curves_chart(frame: pd.DataFrame, metric: str, models: Sequence[str]) -> alt
     title = t("chart_loss") if metric == "loss" else t("chart_accuracy")
     data = frame[frame.metric == metric].assign(part=lambda rows: rows.part.map(
         {"training": t("series_train_epoch"), "validation": t("series_validation")}))
-    # labelLimit 0: whole model names in the legend, never cut to "tiny-mo…".
-    legend = alt.Legend(orient="bottom", labelLimit=0, columns=1)
+    # Whole model names, one per row, below the chart; the key to the line styles goes above it, since two
+    # legends side by side below a phone-wide chart ran past its right edge ("validatic").
     return alt.Chart(data).mark_line(point=True).encode(
         x=alt.X("epoch:Q", title=t("axis_epoch"), axis=alt.Axis(tickMinStep=1, format="d")),
-        y=alt.Y("value:Q", title=title, scale=alt.Scale(zero=metric == "accuracy")),
-        color=alt.Color("model:N", title=None, scale=alt.Scale(domain=list(models)), legend=legend),
-        strokeDash=alt.StrokeDash("part:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=0),
+        y=alt.Y("value:Q", title=title, scale=alt.Scale(zero=metric == "accuracy"), axis=y_axis(title)),
+        color=alt.Color("model:N", title=None, scale=alt.Scale(domain=list(models)), legend=legend(columns=1)),
+        strokeDash=alt.StrokeDash("part:N", title=None, legend=legend(orient="top"),
                                   sort=[t("series_train_epoch"), t("series_validation")]),
         tooltip=[alt.Tooltip("model:N", title=t("name")), alt.Tooltip("part:N", title=""),
                  alt.Tooltip("epoch:Q"), alt.Tooltip("value:Q", title=title, format=".4f")],
-    ).properties(title=title, height=260)
+    ).properties(title=title, height=260, autosize=FIT_WIDTH)
 
 
 def scores_chart(frame: pd.DataFrame, models: Sequence[str]) -> alt.Chart:
@@ -75,7 +76,7 @@ def scores_chart(frame: pd.DataFrame, models: Sequence[str]) -> alt.Chart:
         y=alt.Y("metric:N", title=None),
         yOffset=alt.YOffset("model:N", sort=list(models)),
         color=alt.Color("model:N", title=None, scale=alt.Scale(domain=list(models)),
-                        legend=alt.Legend(orient="bottom", labelLimit=0, columns=1)),
+                        legend=legend(columns=1)),
         tooltip=[alt.Tooltip("model:N", title=t("name")), alt.Tooltip("metric:N", title=""),
                  alt.Tooltip("value:Q", format=".2%")],
     )

@@ -35,6 +35,7 @@ from core.safety import markdown_literal, public_mode, without_server_paths
 from core.shelf import cleanup_at_start
 from core.training import device_description
 from core.workspace import Workspace
+from pages._charts import FIT_WIDTH, legend, y_axis
 # Re-exported: pages link with _ui.TRAIN and _ui.ICONS and translate with _ui.t.
 from pages._nav import DATA, EVALUATE, ICONS, MODELS, PREDICT, TRAIN, lang, t  # noqa: F401
 
@@ -49,8 +50,6 @@ MAX_BATCH_POINTS = 400
 # Every share is shown with one decimal ("87.7%"), in text (`:.1%`) and in tables. Streamlit's "percent" format
 # shows up to two ("72.76%") unless the column's step asks for fewer: a step of 0.001 leaves one.
 PERCENT_STEP = 0.001
-# Chinese, Japanese and Korean characters: an axis title in them reads better written across than turned sideways.
-_CJK = re.compile(r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff00-\uffef]")
 
 
 # --- session ----------------------------------------------------------------------------------------------------
@@ -387,35 +386,20 @@ def training_chart(batch_rows: Sequence[dict], epoch_rows: Sequence[dict], metri
         x=alt.X("epoch:Q", title=t("axis_epoch"), scale=alt.Scale(domain=[0, _last_epoch(epoch_rows, epochs)]),
                 axis=alt.Axis(tickMinStep=1, format="d")),
         y=alt.Y("value:Q", title=title, scale=alt.Scale(zero=metric == "accuracy"), axis=y_axis(title)),
-        color=alt.Color("series:N", title=None, scale=colors, legend=legend()),
+        color=alt.Color("series:N", title=None, scale=colors, legend=legend(columns=2)),
         tooltip=[alt.Tooltip("series:N", title=""), alt.Tooltip("epoch:Q", format=".2f"),
                  alt.Tooltip("value:Q", title=title, format=".4f")],
     )
     batches = base.transform_filter(alt.datum.series == t("series_train_batch")).mark_line(strokeWidth=1)
     epoch_lines = base.transform_filter(alt.datum.series != t("series_train_batch")).mark_line(
         point=True, strokeWidth=2.5)
-    return alt.layer(batches, epoch_lines).properties(title=title, height=260)
+    return alt.layer(batches, epoch_lines).properties(title=title, height=260, autosize=FIT_WIDTH)
 
 
 def _last_epoch(epoch_rows: Sequence[dict], epochs: int | None) -> int:
     """Where the epoch axis ends: the planned epochs, else the last epoch recorded, and at least 1."""
     recorded = max((int(math.ceil(float(row["epoch"]))) for row in epoch_rows), default=1)
     return max(epochs or recorded, 1)
-
-
-def y_axis(title: str, **options: Any) -> alt.Axis:
-    """A y axis titled `title`. A Chinese (CJK) title is written across, above the axis: CJK characters turned
-    sideways are hard to read."""
-    if _CJK.search(title):
-        options = {"titleAngle": 0, "titleAlign": "left", "titleAnchor": "end", "titleBaseline": "bottom",
-                   "titleY": -6, **options}
-    return alt.Axis(**options)
-
-
-def legend() -> alt.Legend:
-    """A legend below the chart that wraps into rows instead of cutting names off ("valida…") on a narrow
-    chart: names are never shortened, and two columns fit beside each other on a phone."""
-    return alt.Legend(orient="bottom", direction="horizontal", columns=2, labelLimit=0)
 
 
 def _series(rows: Sequence[dict], key: str, name: str) -> pd.DataFrame:
