@@ -342,7 +342,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "settings_training": ("Training", "训练"),
     "settings_data": ("Data split", "数据划分"),
     "family": ("Architecture", "网络结构"),
-    "family_mlp": ("MLP: dense layers over words and word pairs", "MLP：基于词和词组的全连接网络"),
+    "family_mlp": ("MLP: a bag of words, fastest", "MLP：词袋，最快"),
     "family_lstm": ("LSTM: reads the text in order", "LSTM：按顺序阅读文本"),
     "family_gru": ("GRU: a lighter LSTM", "GRU：更轻量的 LSTM"),
     "family_cnn": ("CNN: looks for telling phrases", "CNN：寻找关键短语"),
@@ -354,13 +354,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "vocab_size": ("Vocabulary size", "词表大小"),
     "ngrams": ("Word groups", "词组长度"),
     "ngrams_help": (
-        "MLP only: also read neighbouring words (Chinese: characters) together. Auto reads up to three "
+        "MLP only: also read neighbouring words (Chinese: characters) together. Automatic reads up to three "
         "neighbouring characters when most of the training text is Chinese, Japanese or Korean, and words "
         "and pairs otherwise.",
         "仅 MLP：同时读取相邻的词（中文为相邻汉字）。自动：训练文本以中文、日文或韩文为主时最多读取三个相邻汉字，"
         "否则读取词和二元组。",
     ),
-    "ngrams_auto": ("auto: up to triples for Chinese, pairs otherwise", "自动：中文最多三元组，其他为二元组"),
+    "ngrams_auto": ("automatic (by language)", "自动（按语言）"),
     "ngrams_1": ("single words", "单个词"),
     "ngrams_2": ("words and pairs", "词和二元组"),
     "ngrams_3": ("up to triples", "最多三元组"),
@@ -406,8 +406,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "epochs": ("Epochs", "轮数（epochs）"),
     "batch_size": ("Batch size", "批大小"),
     "learning_rate": ("Learning rate", "学习率"),
-    "early_stopping": ("Stop early when validation loss stops improving", "验证损失不再下降时提前停止"),
-    "early_stopping_help": ("The best weights are kept either way.", "无论如何都会保留最好的权重。"),
+    "early_stopping": ("Stop early", "提前停止"),
+    "early_stopping_help": (
+        "Stop when the validation loss stops improving; the best weights are kept either way.",
+        "验证损失不再下降时停止训练；无论如何都会保留最好的权重。",
+    ),
     "patience": ("Patience (epochs)", "耐心（轮数）"),
     "prune_sparsity": ("Pruning", "剪枝"),
     "prune_sparsity_help": (
@@ -418,8 +421,8 @@ STRINGS: dict[str, tuple[str, str]] = {
         "压缩后的模型更小（零值易于压缩），准确率通常只略有下降。",
     ),
     "prune_sparsity_0.0": ("off", "关闭"),
-    "prune_sparsity_0.5": ("50% of the weights set to zero", "50% 的权重置零"),
-    "prune_sparsity_0.8": ("80% of the weights set to zero", "80% 的权重置零"),
+    "prune_sparsity_0.5": ("50% of weights to zero", "50% 的权重置零"),
+    "prune_sparsity_0.8": ("80% of weights to zero", "80% 的权重置零"),
     "class_weight": ("Class weights", "类别权重"),
     "class_weight_help": (
         "Balanced: each class counts as much in the loss as every other, however few rows it has (each row "

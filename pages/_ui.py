@@ -50,6 +50,8 @@ MAX_BATCH_POINTS = 400
 # Every share is shown with one decimal ("87.7%"), in text (`:.1%`) and in tables. Streamlit's "percent" format
 # shows up to two ("72.76%") unless the column's step asks for fewer: a step of 0.001 leaves one.
 PERCENT_STEP = 0.001
+# What a selectbox holds in place of the option None (see `translated_selectbox`).
+_NO_VALUE = "\u2060none"
 
 
 # --- session ----------------------------------------------------------------------------------------------------
@@ -220,7 +222,9 @@ def translated_selectbox(label: str, options: Sequence[Any], key: str, format_fu
 
     The browser's selectbox reports the label it shows, and after a language switch it can report the old
     language's label, which matches no option. Each language therefore gets its own widget, all sharing the
-    language-neutral value under `key`, and a label that matches no option is ignored.
+    language-neutral value under `key`, and a label that matches no option is ignored. An option None (an
+    automatic setting) reaches the widget as a stand-in: Streamlit shows a selectbox whose value is None as
+    empty ("Choose an option") even when None is one of its options.
 
     Returns:
         The chosen option (never a stale label).
@@ -228,17 +232,18 @@ def translated_selectbox(label: str, options: Sequence[Any], key: str, format_fu
     widget_key = f"{key}_{lang()}"
     if st.session_state.get(key) not in options:  # first use, or the options changed (another model's classes)
         st.session_state[key] = options[0]
-    st.session_state[widget_key] = st.session_state[key]
+    shown = [_NO_VALUE if option is None else option for option in options]
+    st.session_state[widget_key] = shown[list(options).index(st.session_state[key])]
 
     def keep_choice() -> None:
-        if st.session_state[widget_key] in options:
-            st.session_state[key] = st.session_state[widget_key]
+        if st.session_state[widget_key] in shown:
+            st.session_state[key] = options[shown.index(st.session_state[widget_key])]
             if on_change is not None:
                 on_change()
 
     # Labels are computed now, in this session's language, not whenever the widget is formatted later.
-    labels = {option: format_func(option) for option in options}
-    st.selectbox(label, options, key=widget_key, format_func=labels.__getitem__, on_change=keep_choice, **kwargs)
+    labels = {widget_option: format_func(option) for widget_option, option in zip(shown, options)}
+    st.selectbox(label, shown, key=widget_key, format_func=labels.__getitem__, on_change=keep_choice, **kwargs)
     return st.session_state[key]
 
 

@@ -1,6 +1,7 @@
 """What a newcomer tripped over (issue 15.1, 15.8, 15.9): a memorising model said so on Evaluate, one percent
 format in every table, Chinese device and table text, readable model details, progress before the first batch,
-chart axes that share the run's epochs, Chinese axis titles written across, and an ID column called one."""
+chart axes that share the run's epochs, Chinese axis titles written across, an ID column called one, Train page
+labels short enough for their column and automatic word groups shown as such."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ from types import SimpleNamespace
 
 from streamlit.testing.v1 import AppTest
 
+from core.config import SETTINGS
+from core.i18n import STRINGS
 from pages import _ui
+from pages._charts import CJK
 from tests.app.conftest import click, csv_bytes, errors, labelled_rows, open_page, unescaped
 
 PAGES_WITH_TABLES = ("pages/3_Evaluate.py", "pages/5_Models.py")
@@ -182,3 +186,39 @@ def test_a_new_session_with_saved_models_offers_the_newest(app: AppTest, saved_m
     click(app, "Use this model")
     assert app.session_state["workspace"].active.name == saved_model
     assert app.text_input(key="predict_text")  # Predict is ready at once
+
+
+# --- labels that fit their widget (issue 15.9) -----------------------------------------------------------------------
+# Characters a Train page column (a third of the page beside the sidebar at 1400 px) shows of a select box's choice
+# or a checkbox label before cutting it off: measured in Chromium, 36; a CJK character takes the room of two.
+COLUMN_CHARS = 30
+
+
+def _width(text: str) -> int:
+    return sum(2 if CJK.match(char) else 1 for char in text)
+
+
+def test_train_page_labels_and_choices_fit_their_column() -> None:
+    keys = [setting.label for setting in SETTINGS.values() if setting.group is not None]
+    keys += [f"{name}_{setting.none if option is None else option}"
+             for name, setting in SETTINGS.items() if setting.group is not None and setting.kind == "choice"
+             for option in setting.choices]
+    too_long = [text for key in keys for text in STRINGS[key] if _width(text) > COLUMN_CHARS]
+    assert too_long == []
+
+
+def test_automatic_word_groups_show_as_automatic_not_an_empty_box(app: AppTest) -> None:
+    """Streamlit shows a selectbox whose value is None as empty ("Choose an option"), even with None an option."""
+    open_page(app, "pages/2_Train.py")
+    click(app, "Use the sample")
+    app.selectbox(key="train_preset_en").set_value("default").run()
+    assert app.session_state["train_ngrams"] is None  # the default preset picks word groups by language
+    box = app.selectbox(key="train_ngrams_en")
+    assert box.index == 0 and box.options[box.index] == "automatic (by language)"
+    box.select_index(1).run()
+    assert app.session_state["train_ngrams"] == 1
+    app.selectbox(key="train_ngrams_en").select_index(0).run()
+    assert app.session_state["train_ngrams"] is None
+    app.sidebar.radio(key="language").set_value("zh").run()
+    box = app.selectbox(key="train_ngrams_zh")
+    assert box.options[box.index] == "自动（按语言）"
