@@ -17,6 +17,7 @@ st.set_page_config(page_title="Sentiment Studio", page_icon=":material/sentiment
 
 page = st.navigation(_nav.navigation_pages(), position="hidden")
 _nav.navigation_ui()
+_nav.phone_navigation_ui()
 _nav.language_ui()
 with _nav.starting_ui():
     from pages import _ui  # imports TensorFlow: seconds on a process's first run, nothing afterwards

@@ -34,6 +34,15 @@ HOME, DATA, TRAIN, EVALUATE, PREDICT, MODELS = (page[0] for page in PAGES)
 ICONS = {path: icon for path, _, icon, _ in PAGES}
 # The menu's container key: the browser sees it as the CSS class `st-key-app_nav` (tests find the menu by it).
 NAV_KEY = "app_nav"
+# The same menu as a row above the page, shown only on a screen narrower than Streamlit's 768 px breakpoint (a
+# phone). There the sidebar starts closed and, once opened, covers most of the page and stays open after a page
+# link is clicked (Streamlit closes it only for a mobile User-Agent), so phones navigate from this row instead.
+# A CSS media query decides by the viewport's width, whatever the browser says it is.
+PHONE_NAV_KEY = "app_nav_phone"
+_PHONE_NAV_CSS = f"""<style>
+.st-key-{PHONE_NAV_KEY} {{ display: none; }}
+@media (max-width: 767.98px) {{ .st-key-{PHONE_NAV_KEY} {{ display: flex; }} }}
+</style>"""
 
 
 def lang() -> str:
@@ -55,8 +64,19 @@ def navigation_pages() -> list[st.Page]:
 # The menu: one link per page at the top of the sidebar; the current page's link is highlighted.
 def navigation_ui() -> None:
     with st.sidebar.container(key=NAV_KEY):
-        for path, title_key, icon, _ in PAGES:
-            st.page_link(path, label=t(title_key), icon=icon)
+        _page_links()
+
+
+# On a phone-wide screen only: the menu as a row of links above the page (see PHONE_NAV_KEY).
+def phone_navigation_ui() -> None:
+    st.html(_PHONE_NAV_CSS)
+    with st.container(key=PHONE_NAV_KEY, horizontal=True, gap="small"):
+        _page_links()
+
+
+def _page_links() -> None:
+    for path, title_key, icon, _ in PAGES:
+        st.page_link(path, label=t(title_key), icon=icon)
 
 
 # Language switch: the choice is kept for the whole session, on every page.
