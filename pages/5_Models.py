@@ -27,7 +27,8 @@ PENDING_KEY = "models_pending_selection"
 
 
 # The registry as a sortable table, broken models with the reason. Preset, family and layers share one column
-# and epochs, seconds and device another, so every column fits at 1400 px without scrolling sideways.
+# and epochs, seconds and device another, to keep it narrow; where it is still wider than the page (beside the
+# sidebar at 1400 px, or on a phone) the active mark and the whole name stay pinned while the rest scrolls.
 def table_ui(current: Workspace, infos: list[ModelInfo]) -> None:
     active = current.active.name if current.active else None
     frame = _tables.models_frame(infos, active, current.shelf.bundled_names())
@@ -39,8 +40,9 @@ def table_ui(current: Workspace, infos: list[ModelInfo]) -> None:
     shown = [column for column in TABLE_COLUMNS if column in frame.columns]
     small = {"width": "small"}
     st.dataframe(frame, hide_index=True, column_order=shown, column_config={
-        "active": st.column_config.CheckboxColumn(t("active"), **small),
-        "name": st.column_config.TextColumn(t("name")),
+        "active": st.column_config.CheckboxColumn(t("active"), pinned=True, **small),
+        # No width: Streamlit sizes the column to the longest name (up to 500 px), so names are never cut.
+        "name": st.column_config.TextColumn(t("name"), pinned=True),
         "bundled": st.column_config.CheckboxColumn(t("bundled"), **small),
         "created": st.column_config.TextColumn(t("created")),
         "network": st.column_config.TextColumn(t("network_column"), help=t("network_column_help")),
