@@ -660,7 +660,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "active": ("Active", "当前"),
     "name": ("Name", "名称"),
     "created": ("Created (UTC)", "创建时间（UTC）"),
-    "device_column": ("Device", "设备"),
     "problem": ("Problem", "问题"),
     "error_data": ("This data cannot be used (details in English):", "无法使用这份数据（详细说明为英文）："),
     "error_config": ("A setting is out of range (details in English):", "有一项设置超出范围（详细说明为英文）："),
@@ -711,15 +710,12 @@ STRINGS: dict[str, tuple[str, str]] = {
         "这些模型在不同的数据（不同的数据指纹）上训练或评估：它们的分数不能直接比较。"
         "如需在相同的数据上比较，请在评估页用同一个测试文件评估它们。",
     ),
-    "layers_column": ("Layers", "层大小"),
     "evaluated_on_column": ("Scored on", "评估数据"),
     "data_column": ("Data · fingerprint", "数据 · 指纹"),
     "data_column_help": (
         "Scores compare fairly only between models trained and tested on the same data: the same fingerprint.",
         "只有在相同数据（相同指纹）上训练和测试的模型，分数才可直接比较。",
     ),
-    "epochs_column": ("Epochs", "轮数"),
-    "train_seconds_column": ("Train s", "训练秒数"),
     "model_details": ("Details of {name}", "{name} 的详细信息"),
     "details_config": ("Settings", "设置"),
     "details_data": ("Data", "数据"),
