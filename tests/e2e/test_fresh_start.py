@@ -36,7 +36,7 @@ MENU_BOUND_S = 15
 HOME_BOUND_S = 90
 MENU_TITLES = [t(title_key) for _, title_key, _, _ in PAGES]
 # What Streamlit's file list would show for app.py and the helper modules in pages/.
-FILE_NAMES = {"app", "ui", "nav", "tables"}
+FILE_NAMES = {"app", "ui", "nav", "tables", "compare", "charts"}
 HOME_HEADING = t("app_title")
 SAMPLE = REPO_ROOT / "data" / "sample_en.csv"
 
