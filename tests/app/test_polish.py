@@ -91,6 +91,14 @@ def test_the_models_table_shows_few_enough_columns_to_fit(app: AppTest, saved_mo
     assert row["network"] == f"default · mlp {row['layers']}" and row["run"].startswith(f"epochs {row['epochs']} · ")
 
 
+def test_the_models_table_keeps_whole_names_in_view(app: AppTest, saved_model: str) -> None:
+    """Wider than the page beside the sidebar, the table scrolls sideways: the name stays pinned, sized to fit it."""
+    open_page(app, "pages/5_Models.py")
+    columns = json.loads(app.dataframe[0].proto.columns)
+    assert columns["name"].get("pinned") and columns["active"].get("pinned")
+    assert "width" not in columns["name"]  # Streamlit sizes an unset width to the longest name
+
+
 def test_model_details_show_no_json_and_no_null(app: AppTest, saved_model: str) -> None:
     open_page(app, "pages/5_Models.py")
     details = app.expander[-1]
