@@ -627,6 +627,15 @@ STRINGS: dict[str, tuple[str, str]] = {
         "turn and the change measured.",
         "绿色的词使预测偏向 {label}，红色的词使其偏离：逐个去掉每个词并测量预测的变化。",
     ),
+    "explain_parts": (
+        "This text is long, so its words were left out {size:,} at a time: each group is coloured as one.",
+        "文本较长，因此每次去掉相邻的 {size:,} 个词：每组作为一个整体着色。",
+    ),
+    "explain_cut": (
+        "This model reads the first {read:,} of the text's {total:,} {total|word|words}; the rest do not change "
+        "its prediction and are not shown.",
+        "该模型只读取全文 {total:,} 个词中的前 {read:,} 个；其余的词不影响预测，因此不显示。",
+    ),
     "batch_title": ("Predict a file", "批量预测文件"),
     "batch_help": (
         "A CSV of texts (one column, or a table with a text column; the first row holds the column names).",

@@ -96,6 +96,13 @@ class Predictor:
             encoding = Encoding.of(TrainConfig.from_dict(info.metadata["config"]))
         return cls(load_model_folder(info.path), info.metadata["classes"], info.metadata.get(THRESHOLD_KEY), encoding)
 
+    @property
+    def max_tokens_read(self) -> int | None:
+        """How many tokens of a text the model reads: a sequence model's sequence length (its vectorizer cuts
+        the rest); None when it reads every token (TF-IDF, encoder vectors)."""
+        vectorizer = next((layer for layer in self.model.layers if layer.name == "vectorizer"), None)
+        return None if vectorizer is None else vectorizer.get_config().get("output_sequence_length")
+
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Class probabilities, shape (len(texts), len(classes)), in `classes` order."""
         clipped = [str(text)[:MAX_TEXT_CHARACTERS] for text in texts]

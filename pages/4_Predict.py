@@ -60,11 +60,16 @@ def _carry_text() -> None:
         st.session_state["predict_text"] = " ".join(st.session_state.get(LINES_KEY, "").split())
 
 
-# The words the model read, coloured by how each moved the prediction (each left out in turn, core.explain).
+# The words the model read, coloured by how each moved the prediction (each left out in turn, core.explain);
+# a long text's words are left out a few at a time, and a sequence model's unread tail is said to be unread.
 def explanation_ui(current: Workspace, text: str) -> None:
     explanation = explain(current.active.predictor, text)
     st.markdown(t("explain_tokens", tokens=_highlighted(explanation.tokens, explanation.influence) or "–"))
     st.caption(t("explain_legend", label=_ui.plain(explanation.label)))
+    if explanation.part_size > 1:
+        st.caption(t("explain_parts", size=explanation.part_size))
+    if explanation.tokens_read < explanation.tokens_total:
+        st.caption(t("explain_cut", read=explanation.tokens_read, total=explanation.tokens_total))
 
 
 def _highlighted(tokens: list[str], influence: list[float]) -> str:

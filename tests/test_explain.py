@@ -9,8 +9,10 @@ import pytest
 
 from core.config import TrainConfig
 from core.data import Dataset
-from core.explain import MAX_EXPLAINED_TOKENS, explain, log_odds
-from core.predict import Predictor
+from core.explain import MAX_EXPLAINED_PARTS, TOKENS_SCORED, explain, log_odds
+from core.model import build_model
+from core.predict import MAX_TEXT_CHARACTERS, Predictor
+from core.text import tokenize
 from core.training import TrainingJob
 from tests.conftest import make_texts
 
@@ -54,7 +56,50 @@ def test_empty_and_very_long_texts(predictor: Predictor) -> None:
     empty = explain(predictor, "   ")
     assert (empty.tokens, empty.influence) == ([], []) and empty.label in predictor.classes
     long = explain(predictor, "great " * 1000)
-    assert len(long.tokens) == len(long.influence) == MAX_EXPLAINED_TOKENS
+    assert len(long.tokens) == len(long.influence) == MAX_EXPLAINED_PARTS and long.part_size == 5
+    assert (long.tokens_read, long.tokens_total) == (1000, 1000)
+
+
+def test_a_long_text_is_explained_as_the_label_the_page_shows(predictor: Predictor) -> None:
+    # Issue 16.11: 300 negative tokens, then 1,500 positive ones. Explaining only the first 200 tokens said
+    # "negative" while the page showed "positive".
+    text = "terrible awful hotel " * 100 + "great excellent love " * 500
+    shown = predictor.predict([text])[0]
+    explanation = explain(predictor, text)
+    assert shown.label == explanation.label == "positive"
+    assert explanation.probability == pytest.approx(shown.probabilities["positive"])
+    # Every token the model read is in one part, in order, and parts are left out whole.
+    assert " ".join(explanation.tokens).split() == tokenize([text])[0]
+    assert len(explanation.tokens) <= MAX_EXPLAINED_PARTS and explanation.part_size == 9
+    assert sum(explanation.influence[-50:]) > 0  # the positive tail pulls toward the label shown
+
+
+def test_a_part_pulls_by_the_change_in_log_odds_without_it(predictor: Predictor) -> None:
+    text = "terrible awful hotel " * 100 + "great excellent love " * 500
+    explanation = explain(predictor, text)
+    tokens, size = tokenize([text])[0], explanation.part_size
+    with_all, without_first = predictor.predict_proba([" ".join(tokens), " ".join(tokens[size:])])
+    label = predictor.classes.index(explanation.label)
+    expected = log_odds(np.array([with_all, without_first]), label)
+    assert explanation.influence[0] == pytest.approx(expected[0] - expected[1], abs=1e-4)
+
+
+def test_the_longest_text_scores_a_bounded_number_of_tokens(predictor: Predictor) -> None:
+    explanation = explain(predictor, "酒店很差" * MAX_TEXT_CHARACTERS)  # cut to 20,000 characters, one token each
+    assert explanation.tokens_total == MAX_TEXT_CHARACTERS
+    assert len(explanation.tokens) * explanation.tokens_read <= TOKENS_SCORED
+    assert explanation.label == predictor.predict(["酒店很差" * MAX_TEXT_CHARACTERS])[0].label
+
+
+def test_a_sequence_model_is_explained_over_the_tokens_it_reads() -> None:
+    texts, labels = make_texts(40)
+    config = TrainConfig(family="lstm", layer_sizes=[4], vocab_size=200, embedding_dim=4, sequence_length=30)
+    sequence = Predictor(build_model(config, texts, ("negative", "positive")), ("negative", "positive"))
+    assert sequence.max_tokens_read == 30
+    text = "great phone " * 50
+    explanation = explain(sequence, text)
+    assert (explanation.tokens_read, explanation.tokens_total, len(explanation.tokens)) == (30, 100, 30)
+    assert explanation.label == sequence.predict([text])[0].label
 
 
 def test_a_confident_prediction_still_shows_its_deciding_words(predictor: Predictor) -> None:

@@ -198,6 +198,18 @@ def test_predict_updates_from_the_typed_text(with_model: AppTest) -> None:
     assert re.sub(r":(green|red)(-background)?\[(.)\]", r"\3", words[0]) == "Words read: 这 个 手 机 太 差 了 很 失 望"
 
 
+def test_a_long_text_is_coloured_for_the_label_shown(with_model: AppTest) -> None:
+    open_page(with_model, "pages/4_Predict.py")
+    text = "awful broken phone " * 100 + "excellent love it " * 500  # 1,800 words: past the old 200-token cut
+    with_model.text_input(key="predict_text").input(text).run()
+    assert not with_model.exception
+    shown = with_model.session_state["workspace"].predict([text])[0].label
+    assert unescaped(with_model.metric[0].value) == shown
+    captions = [unescaped(caption.value) for caption in with_model.main.caption]
+    assert any(caption.startswith(f"Green words pushed the prediction toward {shown},") for caption in captions)
+    assert "This text is long, so its words were left out 9 at a time: each group is coloured as one." in captions
+
+
 def test_several_lines_keep_their_line_breaks(with_model: AppTest) -> None:
     open_page(with_model, "pages/4_Predict.py")
     with_model.text_input(key="predict_text").input("great phone").run()
