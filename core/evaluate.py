@@ -21,6 +21,11 @@ THRESHOLDS = tuple(round(step / 100, 2) for step in range(1, 100))
 # least MEMORISED_GAP fewer of the held-out rows: it learnt the rows rather than what makes a text positive.
 MEMORISED_TRAIN_ACCURACY = 0.97
 MEMORISED_GAP = 0.10
+# Above this many classes the Evaluate page lists the commonest confusions instead of the whole matrix: a cell
+# row per class made 50 classes a chart about 3,500 px tall, too big to read or to find the mistakes in.
+MAX_MATRIX_CLASSES = 12
+# Confusions listed in that case: every pair of classes mistaken for each other a meaningful number of times.
+TOP_CONFUSIONS = 20
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,33 @@ def confusion_matrix(true_indices: np.ndarray, predicted_indices: np.ndarray, n_
     """Counts (true, predicted) pairs; rows are true classes, columns predicted classes."""
     flat = true_indices * n_classes + predicted_indices
     return np.bincount(flat, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+
+
+@dataclass(frozen=True)
+class Confusion:
+    """One kind of mistake: rows of class `true` predicted as `predicted`."""
+
+    true: str
+    predicted: str
+    count: int
+    share: float  # of the rows whose true class is `true`
+
+
+def top_confusions(confusion: Sequence[Sequence[int]], classes: Sequence[str],
+                   limit: int = TOP_CONFUSIONS) -> list[Confusion]:
+    """The `limit` commonest mistakes of a confusion matrix (rows true, columns predicted), most rows first.
+
+    Ties go to the larger share of the true class (the same count hurts a small class more), then to class
+    order, so the list is the same on every run. Cells of no rows are not mistakes and are left out.
+    """
+    matrix = np.asarray(confusion, dtype=np.int64).reshape(len(classes), len(classes))
+    support = np.maximum(matrix.sum(axis=1), 1)
+    true, predicted = np.nonzero(matrix * (1 - np.eye(len(classes), dtype=np.int64)))
+    counts = matrix[true, predicted]
+    shares = counts / support[true]
+    order = np.lexsort((predicted, true, -shares, -counts))[:limit]
+    return [Confusion(str(classes[true[i]]), str(classes[predicted[i]]), int(counts[i]), float(shares[i]))
+            for i in order]
 
 
 def per_class_metrics(confusion: np.ndarray, classes: Sequence[str]) -> list[ClassMetrics]:

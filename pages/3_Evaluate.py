@@ -8,7 +8,14 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import StudioError, UnknownLabelError
-from core.evaluate import THRESHOLDS, Evaluation, memorised_accuracy, probability_column
+from core.evaluate import (
+    MAX_MATRIX_CLASSES,
+    THRESHOLDS,
+    Evaluation,
+    memorised_accuracy,
+    probability_column,
+    top_confusions,
+)
 from core.experiment import EvaluationResult
 from core.safety import to_safe_csv
 from core.workspace import Workspace
@@ -62,8 +69,12 @@ def per_class_ui(evaluation: Evaluation) -> None:
     })
 
 
-# Which classes get confused with which: counts, shaded by the share of each true class.
+# Which classes get confused with which: counts, shaded by the share of each true class; with many classes,
+# the commonest confusions as a table instead, since a matrix of 50 rows is too tall to read.
 def confusion_ui(evaluation: Evaluation) -> None:
+    if len(evaluation.classes) > MAX_MATRIX_CLASSES:
+        top_confusions_ui(evaluation)
+        return
     st.subheader(t("confusion"))
     rows = [
         {"true": true, "predicted": predicted, "count": count, "share": count / max(sum(row), 1)}
@@ -83,6 +94,22 @@ def confusion_ui(evaluation: Evaluation) -> None:
     )
     size = max(220, 70 * len(evaluation.classes))
     st.altair_chart((cells + counts).properties(height=size), width="stretch")
+
+
+def top_confusions_ui(evaluation: Evaluation) -> None:
+    st.subheader(t("top_confusions"))
+    confusions = top_confusions(evaluation.confusion, evaluation.classes)
+    if not confusions:
+        st.success(t("no_mistakes"), icon=":material/celebration:")
+        return
+    st.dataframe(pd.DataFrame([vars(confusion) for confusion in confusions]), hide_index=True, column_config={
+        "true": st.column_config.TextColumn(t("true")),
+        "predicted": st.column_config.TextColumn(t("predicted")),
+        "count": st.column_config.NumberColumn(t("rows")),
+        "share": _ui.percent_column(t("share_of_true"), bar=True),
+    })
+    wrong = sum(map(sum, evaluation.confusion)) - sum(row[i] for i, row in enumerate(evaluation.confusion))
+    st.caption(t("top_confusions_caption", classes=len(evaluation.classes), shown=len(confusions), wrong=wrong))
 
 
 # ROC curve for two classes.

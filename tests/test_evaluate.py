@@ -14,7 +14,17 @@ import pytest
 from sklearn import metrics as sk
 
 from core.errors import DataError
-from core.evaluate import Evaluation, evaluate, evaluate_probabilities, memorised_accuracy, roc_auc, roc_curve
+from core.evaluate import (
+    TOP_CONFUSIONS,
+    Confusion,
+    Evaluation,
+    evaluate,
+    evaluate_probabilities,
+    memorised_accuracy,
+    roc_auc,
+    roc_curve,
+    top_confusions,
+)
 
 SEEDS = range(6)
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -187,3 +197,38 @@ def test_from_dict_refuses_damaged_metrics(damage) -> None:
 def test_memorised_accuracy_flags_a_perfect_train_score_far_above_the_held_out_one(
         history: list[dict], held_out: float, expected: float | None) -> None:
     assert memorised_accuracy(history, held_out) == expected
+
+
+# --- top confusions (issue 16.11: a matrix of 50 classes was about 3,500 px tall) ---------------------------------
+def test_top_confusions_list_the_commonest_mistakes_first_with_their_share() -> None:
+    matrix = [[5, 2, 0], [4, 10, 4], [0, 1, 3]]
+    assert top_confusions(matrix, ["a", "b", "c"]) == [
+        Confusion("b", "a", 4, 4 / 18), Confusion("b", "c", 4, 4 / 18),  # equal: class order decides
+        Confusion("a", "b", 2, 2 / 7), Confusion("c", "b", 1, 1 / 4),
+    ]
+    assert top_confusions(matrix, ["a", "b", "c"], limit=1) == [Confusion("b", "a", 4, 4 / 18)]
+
+
+def test_an_equal_count_weighs_more_in_a_smaller_class_and_no_mistake_lists_nothing() -> None:
+    assert [(c.true, c.share) for c in top_confusions([[8, 2], [2, 3]], ["big", "small"])] == [
+        ("small", 0.4), ("big", 0.2)]
+    assert top_confusions([[3, 0], [0, 4]], ["a", "b"]) == []
+
+
+def test_top_confusions_of_fifty_classes_are_the_largest_cells_off_the_diagonal() -> None:
+    rng = np.random.default_rng(0)
+    classes = [f"class {index}" for index in range(50)]
+    true = rng.integers(0, 50, 2000)
+    probabilities = rng.dirichlet(np.ones(50), 2000) + np.eye(50)[true] * rng.random((2000, 1))
+    evaluation = evaluate_probabilities([str(i) for i in range(2000)], [classes[i] for i in true], probabilities,
+                                        classes)
+    matrix = np.array(evaluation.confusion)
+    listed = top_confusions(evaluation.confusion, classes)
+    assert len(listed) == TOP_CONFUSIONS
+    for item in listed:
+        row, column = classes.index(item.true), classes.index(item.predicted)
+        assert row != column and item.count == matrix[row, column]
+        assert item.share == pytest.approx(matrix[row, column] / matrix[row].sum())
+    assert [item.count for item in listed] == sorted((item.count for item in listed), reverse=True)
+    off_diagonal = np.sort((matrix * (1 - np.eye(50, dtype=int))).ravel())[::-1]
+    assert [item.count for item in listed] == off_diagonal[:TOP_CONFUSIONS].tolist()

@@ -6,9 +6,12 @@ import json
 import re
 import shutil
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.evaluate import TOP_CONFUSIONS, evaluate_probabilities
+from core.experiment import EvaluationResult
 from tests.app.conftest import click, csv_bytes, errors, labelled_rows, open_page, unescaped
 
 CLASSES = ("negative", "positive")
@@ -121,6 +124,29 @@ def test_evaluate_shows_scores_confusion_and_curves(with_model: AppTest) -> None
     assert metrics["Accuracy"].endswith("%") and metrics["ROC AUC"] != "–"
     assert list(with_model.dataframe[0].value["label"]) == list(CLASSES)
     assert "Measured on: test" in [caption.value for caption in with_model.caption]
+
+
+def test_evaluate_lists_the_top_confusions_of_many_classes_instead_of_a_matrix(with_model: AppTest) -> None:
+    # 50 classes (issue 16.11): the matrix was about 3,500 px tall. Class k is mistaken for class k + 1 k times.
+    classes = [f"topic {index:02d}" for index in range(50)]
+    true, predicted = [], []
+    for index, label in enumerate(classes):
+        true += [label] * 60
+        predicted += [classes[(index + 1) % 50]] * index + [label] * (60 - index)
+    probabilities = np.eye(50)[[classes.index(label) for label in predicted]]
+    evaluation = evaluate_probabilities([str(i) for i in range(len(true))], true, probabilities, classes)
+    with_model.session_state["workspace"].evaluation = EvaluationResult(evaluation, "news.csv", len(true))
+    open_page(with_model, "pages/3_Evaluate.py")
+    assert not with_model.exception
+    assert "Top confusions" in [header.value for header in with_model.subheader]
+    assert "Confusion matrix" not in [header.value for header in with_model.subheader]
+    table = next(frame.value for frame in with_model.dataframe if "share" in frame.value.columns)
+    assert list(table["true"][:2]) == ["topic 49", "topic 48"] and list(table["predicted"][:2]) == ["topic 00", "topic 49"]
+    assert list(table["count"][:2]) == [49, 48] and table["share"][0] == pytest.approx(49 / 60)
+    assert len(table) == TOP_CONFUSIONS
+    assert f"With 50 classes the whole matrix is too big to read: these are the {TOP_CONFUSIONS} commonest " \
+        f"mistakes (true label predicted as another), out of {sum(range(50)):,} wrong rows." in \
+        [caption.value for caption in with_model.caption]
 
 
 def test_evaluate_on_an_uploaded_file(with_model: AppTest) -> None:
