@@ -571,7 +571,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "top_confusions": ("Top confusions", "最常见的混淆"),
     "share_of_true": ("Share of the true class", "占该真实类别的比例"),
     "top_confusions_caption": (
-        "With {classes} classes the whole matrix is too big to read: these are the {shown} commonest mistakes "
+        "With {classes} {classes|class|classes} the whole matrix is too big to read: these are the {shown} commonest mistakes "
         "(true label predicted as another), out of {wrong:,} wrong {wrong|row|rows}.",
         "共有 {classes} 个类别，完整矩阵太大难以阅读：这里列出最常见的 {shown} 种错误（真实标签被预测为另一标签），"
         "共 {wrong:,} 行预测错误。",
