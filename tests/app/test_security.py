@@ -3,6 +3,7 @@ public-mode sessions kept apart."""
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import subprocess
@@ -11,12 +12,17 @@ import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
+from streamlit.dataframe_util import convert_pandas_df_to_arrow_bytes
 from streamlit.testing.v1 import AppTest
 
+from core.data import MAX_CLASSES, TextTable
 from core.limits import MAX_UPLOAD_BYTES, PUBLIC_MAX_UPLOAD_BYTES
 from core.safety import PUBLIC_MODE_VARIABLE
 from core.shelf import SESSIONS_FOLDER, STALE_SESSION_SECONDS
+from core.workspace import FilePredictions
+from pages._tables import prediction_frame
 from tests.app.conftest import (
     APP,
     REPO,
@@ -63,6 +69,28 @@ def test_config_keeps_xsrf_protection_an_upload_limit_and_no_file_watcher() -> N
     assert config["client"]["showErrorDetails"] == "none"  # no traceback or server path in the browser
     assert config["client"]["disableDataExport"] is True  # the tables' own CSV export writes formulas raw
     assert server["maxMessageSize"] <= 50
+
+
+def _page_constant(page: str, name: str) -> int:
+    """A number a page script sets at its top (page scripts cannot be imported outside Streamlit)."""
+    tree = ast.parse((REPO / page).read_text(encoding="utf-8"))
+    return next(node.value.value for node in tree.body if isinstance(node, ast.Assign)
+                and getattr(node.targets[0], "id", None) == name)
+
+
+def test_the_largest_table_a_public_visitor_is_sent_fits_the_message_size_limit() -> None:
+    # Streamlit replaces a message over server.maxMessageSize with an error, in both directions, so the bound
+    # (issue 16.11: it was Streamlit's 200 MB) must still hold the largest message the app sends: the Predict
+    # page's preview of a file at the public upload limit, its texts the whole file, with 50 classes' columns.
+    limit = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text(encoding="utf-8"))["server"]["maxMessageSize"]
+    rows = _page_constant("pages/4_Predict.py", "PREVIEW_ROWS")
+    assert _page_constant("pages/1_Data.py", "PREVIEW_ROWS") <= rows  # the Data page's preview is smaller
+    classes = tuple(f"class {index}" for index in range(MAX_CLASSES))
+    text = "x" * (PUBLIC_MAX_UPLOAD_BYTES // rows)
+    table = TextTable(("text",), tuple((text,) for _ in range(rows)), "text")
+    frame = prediction_frame(FilePredictions(table, np.full((rows, len(classes)), 0.02), classes), "empty")
+    size = len(convert_pandas_df_to_arrow_bytes(frame))
+    assert PUBLIC_MAX_UPLOAD_BYTES < size < limit * 1_000_000 < 200 * 1_000_000
 
 
 # --- user text stays text -------------------------------------------------------------------------------------------
