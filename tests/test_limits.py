@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 import zipfile
+from pathlib import Path
 
 import h5py
 import numpy as np
@@ -268,3 +269,24 @@ def test_a_public_session_has_a_disk_quota_checked_before_training(tmp_path, mon
     with pytest.raises(DiskQuotaError, match="This model would take your saved models"):
         workspace.start_training(TrainConfig(**SMALL, epochs=1))
     assert Workspace(models_root=tmp_path, public=False).registry.quota_bytes is None
+
+
+def _spellings(name: str, value: float) -> set[str]:
+    """How SECURITY.md may write a bound: 1,000 or 16; sizes in MB; times in seconds or minutes."""
+    forms = {f"{value:,}", f"{value:g}"}
+    if name.endswith("_BYTES"):
+        forms.add(f"{value / 1024 ** 2:g} MB")
+    if name.endswith("_SECONDS"):
+        forms |= {f"{value:g} s", f"{value / 60:g} minutes"}
+    return forms
+
+
+def test_security_md_lists_every_bound_with_its_number():
+    text = (Path(__file__).resolve().parents[1] / "SECURITY.md").read_text(encoding="utf-8")
+    bounds = {name: value for name, value in vars(limits).items()
+              if name.isupper() and not name.startswith("_") and type(value) in (int, float)}
+    assert len(bounds) >= 18
+    for name, value in bounds.items():
+        rows = [line for line in text.splitlines() if f"`{name}`" in line or f".{name}`" in line]
+        assert rows, f"SECURITY.md does not list {name}"
+        assert any(form in row for row in rows for form in _spellings(name, value)), f"{name}={value} not in {rows}"
