@@ -122,9 +122,14 @@ def reviews_csv(target_bytes: int, seed: int = 42) -> bytes:
 # --- phases ------------------------------------------------------------------------------------------------------
 def _phase(name: str, server: AppServer, probe: SessionProbe, action: Callable[[], str]) -> dict[str, Any]:
     """Runs one attack step, timing it and the server's peak memory, and the second visitor's runs meanwhile."""
+    from playwright.sync_api import Error as BrowserError
+
     with PeakMemory(server.process.pid, interval=0.1) as memory:
         started = time.monotonic()
-        outcome = action()
+        try:
+            outcome = action()
+        except BrowserError as error:  # a step that timed out on a busy machine is a result too; go on
+            outcome = "gave up: " + _one_line(str(error), 120)
         seconds = time.monotonic() - started
     runs = probe.between(started, started + seconds)
     print(f"{name}: {seconds:.1f} s, {outcome}", file=sys.stderr, flush=True)
@@ -165,13 +170,20 @@ def _upload_and_read(page: Any, name: str, content: bytes) -> str:
     return f"read, {rows} rows kept"
 
 
-def _set_epochs_and_train(page: Any, epochs: int, batch_size: int | None = None) -> None:
+def _set_epochs_and_train(page: Any, epochs: int, batch_size: int | None = None) -> set[str]:
+    """Sets the run on the Train page and presses Train; returns the error boxes shown before pressing."""
     from tests.e2e.conftest import fill_training_form
 
     go_to(page, "Train")
     fill_training_form(page, epochs=epochs, batch_size=batch_size, early_stopping=False)
+    before = set(_errors(page))
     press_train(page)
-    wait_for_app(page, settle_ms=1000)
+    wait_for_app(page, timeout_ms=120_000, settle_ms=1000)
+    return before
+
+
+def _errors(page: Any) -> list[str]:
+    return [_one_line(text) for text in page.get_by_test_id("stAlertContentError").all_inner_texts()]
 
 
 def _try_over_cap(page: Any) -> str:
@@ -183,43 +195,43 @@ def _hold_the_slots(pages: list[Any], hold_s: float) -> str:
     """Three tabs of the attacker each press Train on a 100-epoch, batch-size-1 run without early stopping."""
     seen = []
     for page in pages:
-        _set_epochs_and_train(page, epochs=100, batch_size=1)
-        seen.append(_run_state(page))
+        seen.append(_run_state(page, _set_epochs_and_train(page, epochs=100, batch_size=1)))
     time.sleep(hold_s)
     return "; ".join(f"tab {index + 1}: {text}" for index, text in enumerate(seen))
 
 
-def _run_state(page: Any, timeout_s: float = 60) -> str:
-    """What a tab shows once Train is pressed: a refusal, its place in line, or its first epoch."""
+def _run_state(page: Any, errors_before: set[str], timeout_s: float = 180) -> str:
+    """What a tab shows once Train is pressed: its place in line, its first epoch, or a new refusal."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if page.get_by_test_id("stAlertContentError").count():
-            return "refused: " + _alert_text(page, 1000)
         waiting = page.get_by_text(re.compile("^Waiting for a free training slot"))
         if waiting.count():
             return _one_line(waiting.first.inner_text(), 60)
         if chart_points(page) > 0:
             return "training"
+        refusals = [text for text in _errors(page) if text not in errors_before]
+        if refusals:
+            return "refused: " + refusals[0]
         page.wait_for_timeout(500)
-    return "nothing shown after 60 s"
+    return f"nothing shown after {timeout_s:.0f} s"
 
 
 def _third_visitor_trains(page: Any, url: str) -> str:
     """Another visitor loads the sample and trains while the attacker's runs hold their share."""
-    page.goto(url)
-    wait_for_app(page, timeout_ms=180_000)
+    page.goto(url, timeout=300_000)
+    wait_for_app(page, timeout_ms=300_000)
     go_to(page, "Data")
     load_sample_on_data_page(page)
     go_to(page, "Train")
     started = time.monotonic()
     press_train(page)
-    first = _run_state(page, timeout_s=180)
+    first = _run_state(page, set(), timeout_s=300)
     if first != "training":
-        first += "; then " + _run_state(page, timeout_s=180)
+        first += "; then " + _run_state(page, set(), timeout_s=300)
     return f"{first}, {time.monotonic() - started:.1f} s after Train"
 
 
-def _stop_all(pages: list[Any]) -> None:
+def _stop_all(pages: list[Any]) -> str:
     """Presses Stop (or Cancel, in line) in every tab and waits until each stopped run is saved."""
     for page in pages:
         for name in ("Stop", "Cancel"):
@@ -230,6 +242,7 @@ def _stop_all(pages: list[Any]) -> None:
     for page in pages:
         if page.get_by_role("button", name="Use this model").count() == 0:
             page.wait_for_timeout(2000)
+    return f"{len(pages)} tabs stopped"
 
 
 def _browser_phases(server: AppServer, probe: SessionProbe, models_dir: Path, upload_bytes: int,
@@ -240,7 +253,7 @@ def _browser_phases(server: AppServer, probe: SessionProbe, models_dir: Path, up
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         attacker = browser.new_context(viewport={"width": 1400, "height": 1000},
                                        extra_http_headers={"X-Forwarded-For": ATTACKER})
-        attacker.set_default_timeout(120_000)
+        attacker.set_default_timeout(300_000)
         tabs = [attacker.new_page() for _ in range(3)]
         for tab in tabs:
             tab.goto(server.url)
@@ -255,16 +268,16 @@ def _browser_phases(server: AppServer, probe: SessionProbe, models_dir: Path, up
         for tab in tabs[1:]:
             go_to(tab, "Data")
             load_sample_on_data_page(tab)
-        rows.append(_phase("item 2: Epochs 1000", server, probe, lambda: _try_over_cap(tabs[0])))
+        rows.append(_phase("item 2: Epochs 1000", server, probe, lambda: _try_over_cap(tabs[2])))
         rows.append(_phase(f"item 2: 3 tabs train 100 epochs, batch 1, no early stop (held {hold_s:.0f} s)",
                            server, probe, lambda: _hold_the_slots(tabs, hold_s)))
         third = browser.new_context(viewport={"width": 1400, "height": 1000},
                                     extra_http_headers={"X-Forwarded-For": THIRD})
-        third.set_default_timeout(120_000)
+        third.set_default_timeout(300_000)
         visitor = third.new_page()
         rows.append(_phase("item 2: a third visitor trains meanwhile", server, probe,
                            lambda: _third_visitor_trains(visitor, server.url)))
-        _stop_all([*tabs, visitor])
+        rows.append(_phase("stop every run", server, probe, lambda: _stop_all([*tabs, visitor])))
         rows.append({"attack": "item 4: the sessions' model folders after stopping every run",
                      "what the attacker saw": _folder_sizes(models_dir)})
         browser.close()
