@@ -123,11 +123,14 @@ def _browser_unavailable(reason: str) -> NoReturn:
 
 
 def launch_app(workdir: Path, script: str = DEFAULT_APP, env: Mapping[str, str] | None = None,
-               address: str | None = "127.0.0.1") -> AppServer:
+               address: str | None = "127.0.0.1", python: str | os.PathLike[str] = sys.executable,
+               preexec_fn: Callable[[], None] | None = None) -> AppServer:
     """Starts `streamlit run script` on a free port with models saved under `workdir` and waits until it answers.
 
     Shared by the `start_app` fixture, tests/e2e/test_fresh_start.py and the benchmarks. `address=None`
-    serves on every interface, as `make run` does, so both 127.0.0.1 and localhost reach it.
+    serves on every interface, as `make run` does, so both 127.0.0.1 and localhost reach it. `python` is the
+    interpreter that serves (bench/cloud.py passes a fresh venv's); `preexec_fn` runs in the server's process
+    before streamlit starts (bench/cloud.py puts it into a memory-capped cgroup there).
 
     Raises:
         AppStartError: the script is missing, or the server died or stayed silent for SERVER_START_TIMEOUT_S.
@@ -139,7 +142,7 @@ def launch_app(workdir: Path, script: str = DEFAULT_APP, env: Mapping[str, str] 
     server_env = {**os.environ, "STUDIO_MODELS_DIR": str(workdir / "models"), "PYTHONUNBUFFERED": "1"}
     server_env.update(env or {})
     command = [
-        sys.executable, "-m", "streamlit", "run", str(script_path),
+        str(python), "-m", "streamlit", "run", str(script_path),
         "--server.port", str(port),
         "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
@@ -152,6 +155,7 @@ def launch_app(workdir: Path, script: str = DEFAULT_APP, env: Mapping[str, str] 
         process = subprocess.Popen(
             command, cwd=REPO_ROOT, env=server_env, stdout=log_file, stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, so stop() also ends its children
+            preexec_fn=preexec_fn,
         )  # fmt: skip
     server = AppServer(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path)
     _wait_until_healthy(server, SERVER_START_TIMEOUT_S)
