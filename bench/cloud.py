@@ -92,7 +92,8 @@ def _serving_python(arguments: Any) -> tuple[Path, dict[str, Any]]:
     if arguments.quick or arguments.venv is None and arguments.uv is None:
         if not arguments.quick:
             print("No uv found and no --venv given: serving from this venv (pip install uv for the real install).")
-        return Path(sys.executable), {"venv": "this one (not installed by uv)", "python": _python_version(sys.executable)}
+        return Path(sys.executable), {"venv": "this one (not installed by uv)",
+                                      "python": _python_version(sys.executable)}
     venv = arguments.venv or Path(tempfile.mkdtemp(prefix="cloud-venv-")) / "venv"
     python = venv / "bin" / "python"
     if python.exists():
@@ -301,30 +302,35 @@ def rehearse(python: Path, limit_bytes: int, data: Path | None, evict: bool) -> 
                             preexec_fn=cap.join if cap else None)
         healthy_s = time.monotonic() - started
         try:
-            with PeakMemory(server.process.pid, interval=0.2) as sample_memory:
-                with _visitor(browser, 0) as first:
-                    first_page_s = open_first_page(first, server.url, started)
-                    sessions = [sample_train_predict(first)]
-                    public = _public_mode_shown(first)
-            concurrent_memory = None
-            if data is not None:
-                with PeakMemory(server.process.pid, interval=0.2) as concurrent_memory:
-                    sessions += concurrent_sessions(browser, server.url, data)
-            alive = server.process.poll() is None
-            charged = cap.usage_megabytes() if cap else None
-            cpu_s = sum(psutil.Process(server.process.pid).cpu_times()[:2])  # user + system, all its threads
-            wall_s = time.monotonic() - started
+            measured = _drive(browser, server, cap, data, started)
         finally:
             server.stop()
             browser.close()
-        memory = _memory_rows(cap, limit_bytes, sample_memory, concurrent_memory, alive, sessions)
-    if charged is not None:
-        memory.insert(2, {"measure": "charged at the end, anonymous / page cache (MB)", "value": "%d / %d" % charged})
-    server_row = {"python": _python_version(python), "public mode on": public, "venv out of page cache": evict,
-                  "health answered s": round(healthy_s, 1),
-                  "first page s (home + menu, TensorFlow imported)": round(first_page_s, 1),
-                  "server CPU s (wall s)": f"{cpu_s:.0f} ({wall_s:.0f})"}
-    return {"server": [server_row], "sessions": sessions, "memory": memory}
+        memory = _memory_rows(cap, limit_bytes, measured)
+    server_row = {"python": _python_version(python), "public mode on": measured["public"],
+                  "venv out of page cache": evict, "health answered s": round(healthy_s, 1),
+                  "first page s (home + menu, TensorFlow imported)": round(measured["first_page_s"], 1),
+                  "server CPU s (wall s)": f"{measured['cpu_s']:.0f} ({measured['wall_s']:.0f})"}
+    return {"server": [server_row], "sessions": measured["sessions"], "memory": memory}
+
+
+def _drive(browser: Any, server: Any, cap: MemoryCap | None, data: Path | None, started: float) -> dict[str, Any]:
+    """The browser part against a running server, and what the server and its cgroup say at the end of it."""
+    with PeakMemory(server.process.pid, interval=0.2) as sample_memory, _visitor(browser, 0) as first:
+        first_page_s = open_first_page(first, server.url, started)
+        sessions = [sample_train_predict(first)]
+        public = _public_mode_shown(first)
+    concurrent_memory = None
+    if data is not None:
+        with PeakMemory(server.process.pid, interval=0.2) as concurrent_memory:
+            sessions += concurrent_sessions(browser, server.url, data)
+    return {
+        "first_page_s": first_page_s, "sessions": sessions, "public": public, "sample_memory": sample_memory,
+        "concurrent_memory": concurrent_memory, "alive": server.process.poll() is None,
+        "charged": cap.usage_megabytes() if cap else None,
+        "cpu_s": sum(psutil.Process(server.process.pid).cpu_times()[:2]),  # user + system, all its threads
+        "wall_s": time.monotonic() - started,
+    }
 
 
 @contextmanager
@@ -451,25 +457,26 @@ def _watch(pages: dict[str, Any], queued_name: str) -> tuple[dict[str, float], d
     return finished, started
 
 
-def _memory_rows(cap: MemoryCap | None, limit_bytes: int, sample: PeakMemory, concurrent: PeakMemory | None,
-                 alive: bool, sessions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _memory_rows(cap: MemoryCap | None, limit_bytes: int, measured: dict[str, Any]) -> list[dict[str, Any]]:
     """The cap, the peaks (the cgroup's own and the sampled resident memory), and whether anything was killed."""
-    capped = cap is not None
-    rows = [
-        {"measure": "memory cap", "value": f"{limit_bytes / 1e9:.2f} GB, no swap, cgroup v{cap.layout.version}"
-                                           if capped else "none (no writable cgroup)"},
-        {"measure": "peak of the cgroup, page cache included (MB)", "value": round(cap.peak_bytes() / MEGABYTE)
-                                                                            if capped else "n/a"},
-        {"measure": "peak resident memory, server + children, sample session (MB)", "value": round(sample.peak_mb)},
-    ]
-    if concurrent is not None:
+    rows = [{"measure": "memory cap", "value": f"{limit_bytes / 1e9:.2f} GB, no swap, cgroup v{cap.layout.version}"
+             if cap else "none (no writable cgroup)"}]
+    if cap:
+        rows += [
+            {"measure": "peak of the cgroup, page cache included (MB)", "value": round(cap.peak_bytes() / MEGABYTE)},
+            {"measure": "charged at the end, anonymous / page cache (MB)", "value": "%d / %d" % measured["charged"]},
+        ]
+    rows.append({"measure": "peak resident memory, server + children, sample session (MB)",
+                 "value": round(measured["sample_memory"].peak_mb)})
+    if measured["concurrent_memory"] is not None:
         rows.append({"measure": "peak resident memory, server + children, concurrent sessions (MB)",
-                     "value": round(concurrent.peak_mb)})
+                     "value": round(measured["concurrent_memory"].peak_mb)})
+    sessions = measured["sessions"]
     saved = sum(1 for session in sessions if str(session["result"]).startswith("saved"))
     rows += [
-        {"measure": "times usage met the cap", "value": cap.limit_hits() if capped else "n/a"},
-        {"measure": "processes killed for memory (oom_kill)", "value": cap.oom_kills() if capped else "n/a"},
-        {"measure": "server alive at the end", "value": "yes" if alive else "**no**"},
+        {"measure": "times usage met the cap", "value": cap.limit_hits() if cap else "n/a"},
+        {"measure": "processes killed for memory (oom_kill)", "value": cap.oom_kills() if cap else "n/a"},
+        {"measure": "server alive at the end", "value": "yes" if measured["alive"] else "**no**"},
         {"measure": "runs saved", "value": f"{saved} of {len(sessions)}"},
     ]
     return rows
