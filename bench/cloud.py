@@ -357,7 +357,8 @@ def open_first_page(page: Any, url: str, started: float) -> float:
 
 
 def sample_train_predict(page: Any) -> dict[str, Any]:
-    """The bundled sample → Train `default` → Predict one sentence; seconds from Train to saved."""
+    """The bundled sample → Train with the preset the page suggests → Predict one sentence; seconds from Train to
+    saved."""
     from tests.e2e.conftest import go_to, load_sample_on_data_page, wait_for_app
 
     go_to(page, "Data")
@@ -365,14 +366,15 @@ def sample_train_predict(page: Any) -> dict[str, Any]:
     rows = _rows_kept(page)
     go_to(page, "Train")
     seconds = _train_and_wait(page)
+    trained = saved_preset(page)
     go_to(page, "Predict")
     page.get_by_role("textbox", name="Your text").click()
     page.keyboard.type(PREDICT_TEXT, delay=5)
     page.get_by_test_id("stMetric").filter(has_text="Predicted").wait_for()
     wait_for_app(page)
     label = page.get_by_test_id("stMetricValue").first.inner_text().strip()
-    return {"session": "1 (sample → train → predict)", "data": "bundled sample", "rows": rows, "waited s": 0.0,
-            "Train → saved s": round(seconds, 1), "result": f"saved; predicted {label!r}"}
+    return {"session": "1 (sample → train → predict)", "data": "bundled sample", "rows": rows, "preset": trained,
+            "waited s": 0.0, "Train → saved s": round(seconds, 1), "result": f"saved; predicted {label!r}"}
 
 
 def _train_and_wait(page: Any) -> float:
@@ -382,6 +384,17 @@ def _train_and_wait(page: Any) -> float:
     press_train(page)
     page.get_by_text("Saved as").wait_for(timeout=TRAIN_TIMEOUT_S * 1000)
     return time.monotonic() - started
+
+
+def saved_preset(page: Any) -> str:
+    return preset_of(page.get_by_text("Saved as").first.inner_text())
+
+
+def preset_of(saved_message: str) -> str:
+    """The preset in a "Saved as default-20261203-141903 – ..." message: the model's name less its time; the
+    whole message when the name is not of that form (renamed by hand)."""
+    found = re.search(r"Saved as (\S+?)-\d{8}-\d{6}\b", saved_message)
+    return found.group(1) if found else saved_message
 
 
 def _rows_kept(page: Any) -> str:
@@ -420,7 +433,8 @@ def concurrent_sessions(browser: Any, url: str, data: Path) -> list[dict[str, An
         queued.first.wait_for(timeout=30_000)
         position = queued.first.inner_text()
         finished, started = _watch(pages, names[2])
-    return [{"session": name, "data": data.parent.name + "/" + data.name, "rows": rows,
+        presets = {name: saved_preset(page) for name, page in pages.items() if name in finished}
+    return [{"session": name, "data": data.parent.name + "/" + data.name, "rows": rows, "preset": presets.get(name, ""),
              "waited s": round(started.get(name, pressed[name]) - pressed[name], 1),
              "Train → saved s": round(finished[name] - pressed[name], 1) if name in finished else "not saved",
              "result": ("saved" if name in finished else "**not saved**")

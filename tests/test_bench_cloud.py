@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.cloud import V1, V2, MemoryCap, find_memory_controller, parse_counters
+from bench.cloud import V1, V2, MemoryCap, find_memory_controller, parse_counters, preset_of
 
 GB = 1_000_000_000
 
@@ -68,3 +68,9 @@ def test_peak_kills_and_limit_hits_are_read_from_each_version_s_files(tmp_path: 
 def test_counters_ignore_lines_that_are_not_a_name_and_a_count() -> None:
     assert parse_counters("oom_kill 3\nsome text here\nunder_oom x\n\n") == {"oom_kill": 3}
     assert parse_counters("42\n") == {"count": 42}
+
+
+def test_the_preset_is_read_from_the_saved_model_s_name() -> None:
+    assert preset_of("Saved as default-20261203-141903 – test accuracy 81.8%.") == "default"
+    assert preset_of("Saved as article-lstm-20261203-141903 – test accuracy 80.0%.") == "article-lstm"
+    assert preset_of("Saved as my-model – test accuracy 80.0%.") == "Saved as my-model – test accuracy 80.0%."
