@@ -196,6 +196,11 @@ STRINGS: dict[str, tuple[str, str]] = {
         "{rows:,} {rows|row|rows} checked in {seconds:.1f} s. Open a line for its examples and what to do.",
         "已检查 {rows:,} 行，用时 {seconds:.1f} 秒。展开每一项可查看示例和建议。",
     ),
+    "health_near_partial": (
+        "The search for near-duplicates stopped after {seconds:.0f} s, so some may be missing; exact duplicates are all"
+        " listed.",
+        "近似重复的查找在 {seconds:.0f} 秒后停止，可能有遗漏；完全相同的重复已全部列出。",
+    ),
     "health_shown": ("Showing {shown:,} of {total:,}.", "显示 {total:,} 项中的 {shown:,} 项。"),
     "health_group": ("Group", "组"),
     "health_part": ("Part", "所属部分"),

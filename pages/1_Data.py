@@ -8,7 +8,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from core.config import TrainConfig, preset
 from core.data import Dataset
-from core.health import LONG_TOKENS, SHORT_TOKENS, HealthReport, Row, TextGroup, check_health
+from core.health import LONG_TOKENS, NEAR_DUPLICATE_SECONDS, SHORT_TOKENS, HealthReport, Row, TextGroup, check_health
 from core.safety import to_safe_csv
 from core.samples import sample_names
 from core.suspects import DEFAULT_FOLDS, MAX_FOLDS, MIN_FOLDS, Suspect
@@ -103,6 +103,8 @@ def health_ui(current: Workspace) -> None:
     report = _health(current, config)
     st.subheader(t("health_title"))
     st.caption(t("health_caption", rows=report.rows, seconds=report.seconds))
+    if not report.near_complete:
+        st.caption(t("health_near_partial", seconds=NEAR_DUPLICATE_SECONDS))
     _duplicates_ui(report)
     _leaks_ui(report, config)
     _lengths_ui(report)

@@ -9,6 +9,7 @@ import pytest
 from core.config import TrainConfig, preset
 from core.data import Dataset, load_dataset, load_test_dataset
 from core.experiment import split_for_run
+import core.health
 from core.health import (
     IMBALANCE_RATIO,
     LONG_TOKENS,
@@ -37,18 +38,18 @@ def _base(count: int = 40, seed: int = 0) -> tuple[list[str], list[str]]:
 
 
 def test_texts_equal_after_normalising_form_one_exact_group() -> None:
-    groups = near_duplicate_groups(["Great film!!", "great  film", "ＧＲＥＡＴ ｆｉｌｍ", "awful film"])
-    assert groups == [([0, 1, 2], True)]
+    groups, complete = near_duplicate_groups(["Great film!!", "great  film", "ＧＲＥＡＴ ｆｉｌｍ", "awful film"])
+    assert groups == [([0, 1, 2], True)] and complete
 
 
 def test_a_review_with_one_word_changed_is_a_near_duplicate_and_unrelated_reviews_are_not() -> None:
-    assert near_duplicate_groups([REVIEW, OTHER_REVIEW, REVIEW_EDITED]) == [([0, 2], False)]
-    assert near_duplicate_groups([REVIEW, OTHER_REVIEW, "the screen is bright enough to read in the sun"]) == []
+    assert near_duplicate_groups([REVIEW, OTHER_REVIEW, REVIEW_EDITED]) == ([([0, 2], False)], True)
+    assert near_duplicate_groups([REVIEW, OTHER_REVIEW, "the screen is bright enough to read in the sun"]) == ([], True)
 
 
 def test_short_texts_are_compared_only_by_equality() -> None:
     # "good film" and "good films" share most shingles, but a few shingles are too few to call them copies.
-    assert near_duplicate_groups(["good film", "good films", "bad film"]) == []
+    assert near_duplicate_groups(["good film", "good films", "bad film"]) == ([], True)
 
 
 def test_duplicates_in_the_data_are_reported_with_their_rows_and_whether_labels_differ() -> None:
@@ -159,3 +160,29 @@ def test_the_checks_run_in_seconds_on_fifty_thousand_real_rows() -> None:
     assert report.rows + report.test_rows > 50_000
     # Templated shop reviews ("好好好…", "质量非常好，与卖家描述的完全一致…") recur within and across the files.
     assert report.duplicates and report.leaks and report.languages["zh"] > 0.99 * report.rows
+
+
+def _few_word_rows(count: int, seed: int = 0) -> list[str]:
+    """Rows built from five repeated words (issue 16.3's crafted file): nearly every pair is a near-duplicate
+    candidate, which took the unbounded search 85 s on 4.4 MB."""
+    import random
+
+    rng = random.Random(seed)
+    words = ["great", "phone", "love", "the", "battery"]
+    return [" ".join(rng.choice(words) for _ in range(12)) + f" {index}" for index in range(count)]
+
+
+def test_the_near_duplicate_search_stops_at_its_budget_and_says_so_while_exact_duplicates_stay_complete(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = _few_word_rows(3_000) + [REVIEW, REVIEW]
+    monkeypatch.setattr(core.health, "NEAR_DUPLICATE_SECONDS", 0.2)
+    started = time.monotonic()
+    report = check_health(_dataset(texts), preset("default"))
+    assert time.monotonic() - started < 20  # the unbounded search checks every candidate pair
+    assert not report.near_complete
+    assert any(group.exact and [row.text for row in group.rows] == [REVIEW, REVIEW] for group in report.duplicates)
+
+
+def test_real_looking_data_is_searched_completely() -> None:
+    texts, labels = _base(200)
+    assert check_health(_dataset(texts, labels), preset("default")).near_complete
