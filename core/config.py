@@ -19,6 +19,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from core.errors import ConfigError
+from core.i18n import Listing, Message
 
 # "mlp" is a dense network over a TF-IDF bag of n-grams; the others read the text as a sequence of tokens.
 FAMILIES = ("mlp", "lstm", "gru", "cnn")
@@ -47,11 +48,9 @@ def parse_layer_sizes(text: str) -> list[int]:
     try:
         sizes = [int(part) for part in parts]
     except ValueError:
-        raise ConfigError(
-            f"Layer sizes {text!r} must be whole numbers separated by commas or spaces, for example 64, 128."
-        ) from None
+        raise ConfigError(Message("config_layer_sizes_not_numbers", text=repr(text))) from None
     if not sizes:
-        raise ConfigError("Give at least one layer size, for example 64, or 64, 128 for two layers.")
+        raise ConfigError(Message("config_layer_sizes_empty"))
     return sizes
 
 
@@ -68,8 +67,8 @@ _IS_KIND: dict[str, Callable[[Any], bool]] = {
     "sizes": lambda value: isinstance(value, (list, tuple)) and all(map(_is_whole, value)),
     "text": lambda value: isinstance(value, str),
 }
-_KIND_WORDS = {"choice": "one of the options", "int": "a whole number", "float": "a number", "bool": "True or False",
-               "sizes": "a list of whole numbers", "text": "text"}
+_KIND_KEYS = {"choice": "config_kind_choice", "int": "config_kind_int", "float": "config_kind_float",
+              "bool": "config_kind_bool", "sizes": "config_kind_sizes", "text": "config_kind_text"}
 # How typed text becomes a value; a "choice" is read as the type of its default, and a "bool" is switched,
 # never typed (the CLI's --early-stopping / --no-early-stopping).
 _READERS: dict[str, Callable[[str], Any]] = {"int": int, "float": float, "sizes": parse_layer_sizes, "text": str}
@@ -125,9 +124,10 @@ class Setting:
         if value is None and self.none is not None:
             return
         if not _IS_KIND[self.kind](value):
-            raise ConfigError(f"Setting {name}={value!r} is not {_KIND_WORDS[self.kind]}: use {self.allowed()}.")
+            raise self._wrong_kind(name, value)
         if not self._fits(value):
-            raise ConfigError(f"Setting {name}={value!r} is out of range: use {self.allowed()}.")
+            raise ConfigError(Message("config_out_of_range", name=name, value=repr(value),
+                                      allowed=self.allowed_message()))
 
     @property
     def choices(self) -> tuple[Any, ...]:
@@ -135,15 +135,19 @@ class Setting:
         return (None, *self.options) if self.none is not None else self.options
 
     def allowed(self) -> str:
-        """What is allowed, in words ("0 to 0.9"): built from the same numbers the check uses, so they agree."""
+        """What is allowed, in English words ("0 to 0.9"), as the CLI's help says it."""
+        return str(self.allowed_message())
+
+    def allowed_message(self) -> Message:
+        """What is allowed, in words: built from the same numbers the check uses, so they agree."""
         if self.kind == "choice":
-            return "one of " + ", ".join(map(str, self.options))
+            return Message("config_allowed_one_of", options=Listing(tuple(map(str, self.options))))
         if self.kind == "bool":
-            return "True or False"
+            return Message("config_allowed_bool")
         if self.kind == "text":
-            return "any name"
+            return Message("config_allowed_text")
         if self.kind == "sizes":
-            return f"1 to {self.max_items} sizes of {self._range_words()} each"
+            return Message("config_allowed_sizes", most=self.max_items, each=self._range_words())
         return self._range_words()
 
     def parse(self, name: str, text: str) -> Any:
@@ -161,9 +165,11 @@ class Setting:
         except ConfigError:  # parse_layer_sizes says itself what is wrong
             raise
         except ValueError:
-            raise ConfigError(
-                f"Setting {name}={text!r} is not {_KIND_WORDS[self.kind]}: use {self.allowed()}."
-            ) from None
+            raise self._wrong_kind(name, text) from None
+
+    def _wrong_kind(self, name: str, value: Any) -> ConfigError:
+        return ConfigError(Message("config_wrong_kind", name=name, value=repr(value),
+                                   kind=Message(_KIND_KEYS[self.kind]), allowed=self.allowed_message()))
 
     def _fits(self, value: Any) -> bool:
         if self.kind == "choice":
@@ -179,13 +185,13 @@ class Setting:
         below = number <= self.maximum if self.max_inclusive else number < self.maximum
         return above and below  # False for NaN, which compares false with everything
 
-    def _range_words(self) -> str:
+    def _range_words(self) -> Message:
         low, high = _number_words(self.minimum), _number_words(self.maximum)
         if self.min_inclusive and self.max_inclusive:
-            return f"{low} to {high}"
-        lower = f"at least {low}" if self.min_inclusive else f"above {low}"
-        upper = f"at most {high}" if self.max_inclusive else f"below {high}"
-        return f"{lower} and {upper}"
+            return Message("config_range", low=low, high=high)
+        lower = Message("config_at_least" if self.min_inclusive else "config_above", low=low)
+        upper = Message("config_at_most" if self.max_inclusive else "config_below", high=high)
+        return Message("config_range_open", lower=lower, upper=upper)
 
 
 def _number_words(number: float) -> str:
@@ -320,8 +326,7 @@ class TrainConfig:
         self.layer_sizes = [int(size) for size in self.layer_sizes]  # a tuple or numpy ints become JSON-able
         # The one rule that spans two settings: enough data must be left to train on.
         if self.validation_split + self.test_split >= 0.9:
-            raise ConfigError(f"Setting test_split={self.test_split!r} is out of range: use a value small enough "
-                              "that validation and test together stay under 0.9.")
+            raise ConfigError(Message("config_splits_too_large", value=repr(self.test_split)))
 
     @property
     def uses_encoder(self) -> bool:
@@ -342,7 +347,8 @@ class TrainConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
-            raise ConfigError(f"Unknown training setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}.")
+            raise ConfigError(Message("config_unknown_settings", unknown=Listing(tuple(unknown)),
+                                      known=Listing(tuple(sorted(known)))))
         return cls(**values)
 
     def replace(self, **changes: Any) -> TrainConfig:
@@ -393,5 +399,5 @@ def preset(name: str) -> TrainConfig:
         ConfigError: the name is not a preset.
     """
     if name not in PRESETS:
-        raise ConfigError(f"Unknown preset {name!r}; choose one of {', '.join(PRESETS)}.")
+        raise ConfigError(Message("config_unknown_preset", name=repr(name), presets=Listing(tuple(PRESETS))))
     return dataclasses.replace(PRESETS[name])

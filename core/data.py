@@ -1,6 +1,7 @@
 """Loads a user's CSV/TSV of texts and labels into a clean `Dataset`, and splits it for training.
 
-Every way a file can be unusable ends in one `DataError` subclass whose message names the file and says what to do.
+Every way a file can be unusable ends in one `DataError` subclass whose message names the file and says what to do;
+the message is a `core.i18n.Message`, worded in English and Chinese in core/i18n.py.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from core.errors import (
     TooFewRowsError,
     UnknownLabelError,
 )
+from core.i18n import Listing, Message
 from core.limits import (
     MAX_CELL_CHARACTERS,
     MAX_COLUMNS,
@@ -53,7 +55,8 @@ MAX_CLASSES = 50
 ID_LIKE_MIN_LABELS = 10
 
 _DELIMITERS = (",", "\t", ";", "|")
-_DELIMITER_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "vertical bar"}
+# Each delimiter's name in core/i18n.py, for messages and the Data page.
+DELIMITER_KEYS = {",": "delimiter_comma", "\t": "delimiter_tab", ";": "delimiter_semicolon", "|": "delimiter_bar"}
 _SNIFF_CHARS = 64 * 1024
 # csv.Sniffer's regular expressions take seconds on 64 KB full of stray quotes; its hint needs far less.
 _SNIFFER_CHARS = 4 * 1024
@@ -62,20 +65,20 @@ _ENCODING_SAMPLE_BYTES = 1024 * 1024
 _TEXT_HINTS = frozenset({"text", "review", "sentence", "content", "comment", "tweet", "body", "message", "document"})
 _LABEL_HINTS = frozenset({"label", "sentiment", "class", "target", "rating", "stars", "polarity", "category"})
 
-# Checked before decoding: such files decode "successfully" as cp1252 into garbage.
-_MAGIC_NUMBERS = (
-    (b"PK\x03\x04", "an Excel workbook or a zip archive"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Excel (.xls) workbook"),
-    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
-    (b"GIF87a", "a GIF image"),
-    (b"GIF89a", "a GIF image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"%PDF", "a PDF document"),
-    (b"\x1f\x8b", "a gzip archive"),
+# Checked before decoding: such files decode "successfully" as cp1252 into garbage. Each names its kind's key.
+_MAGIC_NUMBER_KEYS = (
+    (b"PK\x03\x04", "file_kind_zip"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "file_kind_xls"),
+    (b"\x89PNG\r\n\x1a\n", "file_kind_png"),
+    (b"GIF87a", "file_kind_gif"),
+    (b"GIF89a", "file_kind_gif"),
+    (b"\xff\xd8\xff", "file_kind_jpeg"),
+    (b"%PDF", "file_kind_pdf"),
+    (b"\x1f\x8b", "file_kind_gzip"),
 )
 _BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
 _INVISIBLE_TABLE = dict.fromkeys(map(ord, INVISIBLE_CHARACTERS))
-_SAVE_AS_CSV = "open it in a spreadsheet and save it as CSV UTF-8 (File > Save As > CSV UTF-8), then load that"
+_SAVE_AS_CSV = Message("data_save_as_csv")
 
 # csv refuses fields over 131,072 characters, but one long review in a cell is legitimate data; core.limits bounds it.
 csv.field_size_limit(MAX_CELL_CHARACTERS)
@@ -303,7 +306,7 @@ def load_text_table(
     column = _choose_text_column(table, text_column, display_name)
     texts = TextTable(tuple(table.header), tuple(map(tuple, table.rows)), column)
     if not any(text.strip() for text in texts.texts):
-        raise EmptyFileError(f"'{display_name}' has no texts in column '{column}': add one text per row.")
+        raise EmptyFileError(Message("data_no_texts", file=display_name, column=column))
     return texts
 
 
@@ -318,10 +321,7 @@ def split_dataset(dataset: Dataset, *, validation_fraction: float, test_fraction
     _check_fraction("validation_fraction", validation_fraction)
     _check_fraction("test_fraction", test_fraction)
     if validation_fraction + test_fraction >= 0.9:
-        raise ConfigError(
-            f"validation_fraction ({validation_fraction}) plus test_fraction ({test_fraction}) must be under 0.9 "
-            "so that some data is left to train on: lower one of them."
-        )
+        raise ConfigError(Message("split_fractions_too_large", validation=validation_fraction, test=test_fraction))
     rng = np.random.default_rng(seed)
     labels = np.array(dataset.labels, dtype=object)
     parts: dict[str, list[int]] = {"train": [], "validation": [], "test": []}
@@ -337,7 +337,7 @@ def split_dataset(dataset: Dataset, *, validation_fraction: float, test_fraction
 def _check_fraction(setting: str, value: float) -> None:
     """Raises ConfigError unless value is a number in [0, 0.5] (NaN fails the comparison too)."""
     if not 0 <= value <= 0.5:
-        raise ConfigError(f"{setting} must be between 0 and 0.5, got {value}: choose a smaller fraction.")
+        raise ConfigError(Message("split_fraction_out_of_range", setting=setting, value=value))
 
 
 def _holdout_sizes(n_rows: int, validation_fraction: float, test_fraction: float) -> tuple[int, int]:
@@ -419,9 +419,7 @@ def _read_source(source: str | os.PathLike | bytes | BinaryIO, name: str | None,
         display_name = name or Path(str(getattr(source, "name", "") or "uploaded file")).name
         data = _read_file_object(source, display_name, max_bytes)
     else:
-        raise DataError(
-            f"Cannot read data from a {type(source).__name__}: give a file path, bytes or an uploaded file."
-        )
+        raise DataError(Message("data_unsupported_source", kind=type(source).__name__))
     _check_size(len(data), max_bytes, display_name)
     return data, display_name
 
@@ -432,9 +430,7 @@ def _read_path(path: Path, display_name: str, max_bytes: int) -> bytes:
         return path.read_bytes()
     except OSError as error:
         reason = error.strerror or str(error)
-        raise DataError(
-            f"Cannot read '{display_name}' ({reason}): check that the file exists and can be opened."
-        ) from error
+        raise DataError(Message("data_path_unreadable", file=display_name, reason=reason)) from error
 
 
 def _read_file_object(source: BinaryIO, display_name: str, max_bytes: int) -> bytes:
@@ -445,17 +441,15 @@ def _read_file_object(source: BinaryIO, display_name: str, max_bytes: int) -> by
     try:
         data = source.getvalue() if hasattr(source, "getvalue") else source.read(max_bytes + 1)
     except (OSError, ValueError) as error:
-        raise DataError(f"Cannot read '{display_name}' ({error}): try uploading the file again.") from error
+        raise DataError(Message("data_upload_unreadable", file=display_name, reason=str(error))) from error
     # A file opened in text mode hands back str; its characters are what the user meant, so keep them.
     return data.encode("utf-8") if isinstance(data, str) else bytes(data)
 
 
 def _check_size(size: int, max_bytes: int, display_name: str) -> None:
     if size > max_bytes:
-        raise FileTooLargeError(
-            f"'{display_name}' is {size_words(size)}, over the {size_words(max_bytes)} limit: "
-            "load a smaller file, for example a sample of its rows."
-        )
+        raise FileTooLargeError(Message("data_too_large", file=display_name, size=size_words(size),
+                                        limit=size_words(max_bytes)))
     check_parse_memory(size, display_name)
 
 
@@ -473,9 +467,7 @@ def _decode(data: bytes, display_name: str) -> tuple[str, str]:
         EmptyFileError, NotTextError, EncodingError.
     """
     if not data:
-        raise EmptyFileError(
-            f"'{display_name}' is empty (0 bytes): choose a CSV file with a header row and labelled rows."
-        )
+        raise EmptyFileError(Message("data_empty", file=display_name))
     _refuse_binary(data, display_name)
     encoding = _detect_encoding(data, display_name)
     try:
@@ -484,17 +476,15 @@ def _decode(data: bytes, display_name: str) -> tuple[str, str]:
         raise _encoding_error(data, error, encoding, display_name) from error
     if "\x00" in text:
         offset = text.index("\x00")
-        raise NotTextError(
-            f"'{display_name}' contains NUL characters (first on line {text.count(chr(10), 0, offset) + 1}), "
-            f"so it looks like a binary file rather than text: {_SAVE_AS_CSV}."
-        )
+        raise NotTextError(Message("data_nul", file=display_name, line=text.count("\n", 0, offset) + 1,
+                                   save=_SAVE_AS_CSV))
     return text, encoding
 
 
 def _refuse_binary(data: bytes, display_name: str) -> None:
-    for magic, kind in _MAGIC_NUMBERS:
+    for magic, kind_key in _MAGIC_NUMBER_KEYS:
         if data.startswith(magic):
-            raise NotTextError(f"'{display_name}' looks like {kind}, not a text file: {_SAVE_AS_CSV}.")
+            raise NotTextError(Message("data_binary", file=display_name, kind=Message(kind_key), save=_SAVE_AS_CSV))
 
 
 def _detect_encoding(data: bytes, display_name: str) -> str:
@@ -583,11 +573,8 @@ def _encoding_error(data: bytes, error: UnicodeDecodeError, encoding: str, displ
     # utf-8-sig reports positions after the byte-order mark it stripped; count from the start of the file.
     offset = error.start + len(data) - len(error.object)
     line = data[:offset].decode(encoding, errors="replace").count("\n") + 1
-    return EncodingError(
-        f"'{display_name}' cannot be read as {encoding} or any other supported encoding: "
-        f"byte 0x{data[offset]:02X} at byte offset {offset:,} (line {line:,}) is not valid; "
-        "open it in a text editor or spreadsheet and save it as UTF-8 (CSV UTF-8)."
-    )
+    return EncodingError(Message("data_bad_encoding", file=display_name, encoding=encoding, byte=data[offset],
+                                 offset=offset, line=line))
 
 
 # --- parsing ------------------------------------------------------------------------------------------------------
@@ -603,22 +590,17 @@ def _parse_table(data: bytes, display_name: str) -> _Table:
     deadline = Deadline(PARSE_SECONDS, display_name)
     text, encoding = _decode(data, display_name)
     if not text.strip():
-        raise EmptyFileError(f"'{display_name}' holds only blank lines: add a header row and labelled rows.")
+        raise EmptyFileError(Message("data_blank_lines", file=display_name))
     delimiter = _sniff_delimiter(text)
     records = _read_records(text, delimiter, display_name, deadline)
     if not records:
-        raise EmptyFileError(f"'{display_name}' holds only empty fields: add a header row and labelled rows.")
+        raise EmptyFileError(Message("data_empty_fields", file=display_name))
     header = _header_names(records[0][1])
     if len(header) < 2:
-        raise ColumnError(
-            f"'{display_name}' has only one column ('{header[0]}'), but Sentiment Studio needs a text column and a "
-            "label column: put them side by side, separated by commas, tabs, semicolons or |."
-        )
+        raise ColumnError(Message("data_one_column", file=display_name, column=header[0]))
     rows = [_fit_row(fields, len(header), line, delimiter, display_name) for line, fields in records[1:]]
     if not rows:
-        raise EmptyFileError(
-            f"'{display_name}' has a header row ({', '.join(header)}) but no data rows: add rows of texts and labels."
-        )
+        raise EmptyFileError(Message("data_header_only", file=display_name, columns=Listing(tuple(header))))
     return _Table(encoding, delimiter, header, rows, deadline)
 
 
@@ -629,7 +611,7 @@ def _single_column_table(data: bytes, display_name: str) -> _Table:
     # \x1f (unit separator) never occurs in text, so no line is split into fields.
     records = _read_records(text, "\x1f", display_name, deadline)
     if not records:
-        raise EmptyFileError(f"'{display_name}' holds only blank lines: add a header row and one text per row.")
+        raise EmptyFileError(Message("data_blank_lines_texts", file=display_name))
     header = _header_names(records[0][1][:1])
     return _Table(encoding, "\x1f", header, [fields[:1] for _, fields in records[1:]], deadline)
 
@@ -688,7 +670,7 @@ def _read_records(text: str, delimiter: str, display_name: str, deadline: Deadli
     except csv.Error as error:
         if "field larger than field limit" in str(error):
             raise _cell_too_long_error(display_name, start_line) from error
-        raise _unclosed_quote_error(display_name, start_line, f" ({error})") from error
+        raise _unclosed_quote_error(display_name, start_line, str(error)) from error
     if records:
         _check_last_record_closed(text, delimiter, start_of_last=records[-1][0], display_name=display_name)
     return records
@@ -702,28 +684,23 @@ def _check_last_record_closed(text: str, delimiter: str, start_of_last: int, dis
             pass
     except csv.Error as error:
         if "unexpected end of data" in str(error):
-            raise _unclosed_quote_error(display_name, start_of_last, "") from error
+            raise _unclosed_quote_error(display_name, start_of_last) from error
 
 
 def _too_many_columns_error(display_name: str, line: int, width: int) -> FileTooLargeError:
-    return FileTooLargeError(
-        f"Line {line:,} of '{display_name}' has {width:,} fields, over the limit of {MAX_COLUMNS:,} columns: keep only "
-        "the text and label columns, or check that the delimiter is right."
-    )
+    return FileTooLargeError(Message("data_too_many_columns", file=display_name, line=line, width=width,
+                                     limit=MAX_COLUMNS))
 
 
 def _cell_too_long_error(display_name: str, line: int) -> FileTooLargeError:
-    return FileTooLargeError(
-        f"'{display_name}' has a cell starting on line {line:,} longer than the limit of {MAX_CELL_CHARACTERS:,} "
-        "characters (or a quote opened there is never closed): shorten that text or close the quote."
-    )
+    return FileTooLargeError(Message("data_cell_too_long", file=display_name, line=line, limit=MAX_CELL_CHARACTERS))
 
 
-def _unclosed_quote_error(display_name: str, line: int, detail: str) -> CsvFormatError:
-    return CsvFormatError(
-        f"'{display_name}' has a quote opened on line {line:,} that is never closed{detail}: close the quote or remove "
-        "it, or save the file again from a spreadsheet."
-    )
+def _unclosed_quote_error(display_name: str, line: int, reason: str | None = None) -> CsvFormatError:
+    """`reason` is the csv module's own words, when it gave some."""
+    if reason is None:
+        return CsvFormatError(Message("data_unclosed_quote", file=display_name, line=line))
+    return CsvFormatError(Message("data_unclosed_quote_reason", file=display_name, line=line, reason=reason))
 
 
 def _header_names(fields: list[str]) -> list[str]:
@@ -759,11 +736,8 @@ def _fit_row(fields: list[str], width: int, line: int, delimiter: str, display_n
     if len(fields) > width and not any(field.strip() for field in fields[width:]):
         fields = fields[:width]
     if len(fields) != width:
-        raise CsvFormatError(
-            f"Line {line:,} of '{display_name}' has {len(fields)} fields but the header has {width}: put double quotes "
-            f"around any text that contains a {_DELIMITER_NAMES[delimiter]} or a line break, or save the file again "
-            "from a spreadsheet."
-        )
+        raise CsvFormatError(Message("data_ragged_row", file=display_name, line=line, fields=len(fields), width=width,
+                                     delimiter=Message(DELIMITER_KEYS[delimiter])))
     return fields
 
 
@@ -829,15 +803,9 @@ def _choose_columns(
     """
     for given in (text_column, label_column):
         if given is not None and given not in table.header:
-            raise ColumnError(
-                f"'{display_name}' has no column named '{given}'; its columns are {_quoted(table.header)}: "
-                "pick one of those."
-            )
+            raise _no_such_column(table, given, display_name)
     if text_column is not None and text_column == label_column:
-        raise ColumnError(
-            f"'{display_name}': the text column and the label column are both '{text_column}': "
-            "choose two different columns."
-        )
+        raise ColumnError(Message("data_same_columns", file=display_name, column=text_column))
     profiles = {name: _profile(name, table.column(name), known_classes, table.deadline) for name in table.header}
     text_name = text_column or _infer_text_column(profiles, exclude=label_column, display_name=display_name)
     label_name = label_column or _infer_label_column(profiles, exclude=text_name, display_name=display_name)
@@ -851,10 +819,7 @@ def _infer_text_column(profiles: dict[str, _ColumnProfile], exclude: str | None,
         if p.name != exclude and p.filled and (not p.numeric or p.name.strip().casefold() in _TEXT_HINTS)
     ]
     if not candidates:
-        raise ColumnError(
-            f"'{display_name}' has no column of text (columns: {_quoted(list(profiles))}): add a column of texts, "
-            "or name it with the text column setting."
-        )
+        raise ColumnError(Message("data_no_text_column", file=display_name, columns=_quoted(list(profiles))))
     return max(candidates, key=lambda p: (p.average_length, p.name_matches(_TEXT_HINTS))).name
 
 
@@ -868,10 +833,7 @@ def _choose_text_column(table: _Table, text_column: str | None, display_name: st
     """
     if text_column is not None:
         if text_column not in table.header:
-            raise ColumnError(
-                f"'{display_name}' has no column named '{text_column}'; its columns are {_quoted(table.header)}: "
-                "pick one of those."
-            )
+            raise _no_such_column(table, text_column, display_name)
         return text_column
     profiles = {name: _profile(name, table.column(name), None, table.deadline) for name in table.header}
     hinted = [p for p in profiles.values() if p.name_matches(_TEXT_HINTS)]
@@ -884,24 +846,22 @@ def _infer_label_column(profiles: dict[str, _ColumnProfile], exclude: str, displ
     others = [p for p in profiles.values() if p.name != exclude]
     candidates = [p for p in others if p.could_be_labels()]
     if not candidates:
-        described = "; ".join(f"'{p.name}' has {p.distinct:,} different values" for p in others)
-        raise ColumnError(
-            f"'{display_name}' has no column that looks like labels ({described}), so the label column looks like "
-            f"free text: name the label column, or use a column with a few repeated values such as positive/negative "
-            f"(at most {MAX_CLASSES})."
-        )
+        described = Listing(tuple(Message("data_column_values", column=p.name, count=p.distinct) for p in others),
+                            "list_semicolon")
+        raise ColumnError(Message("data_no_label_column", file=display_name, columns=described, most=MAX_CLASSES))
     return max(
         candidates,
         key=lambda p: (p.known_share, p.name_matches(_LABEL_HINTS), p.filled > 0, p.distinct >= 2, -p.distinct),
     ).name
 
 
-def _quoted(names: Sequence[str]) -> str:
-    return ", ".join(f"'{name}'" for name in names)
+def _no_such_column(table: _Table, name: str, display_name: str) -> ColumnError:
+    return ColumnError(Message("data_no_such_column", file=display_name, column=name, columns=_quoted(table.header)))
 
 
-def _plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+def _quoted(names: Sequence[str]) -> Listing:
+    """Names as a list, each in the quotes of the language it is shown in ('a', 'b' or “a”、“b”)."""
+    return Listing(tuple(Message("quoted", name=name) for name in names))
 
 
 # --- cleaning rows ------------------------------------------------------------------------------------------------
@@ -1015,38 +975,23 @@ def _check_dataset(dataset: Dataset, rules: _Rules) -> None:
     """
     report = dataset.report
     counts = dataset.class_counts()
-    where = f"column '{report.label_column}' of '{report.source}'"
+    where = {"file": report.source, "column": report.label_column}  # every message names the column and the file
     if len(counts) > MAX_CLASSES:
-        raise ClassError(
-            f"{where} has {len(counts):,} different labels, which looks like free text; at most {MAX_CLASSES} classes "
-            "are supported: choose a label column with a few repeated values such as positive/negative."
-        )
+        raise ClassError(Message("data_too_many_classes", **where, count=len(counts), most=MAX_CLASSES))
     if _looks_like_ids(counts):
         once = sum(count == 1 for count in counts.values())
-        raise ClassError(
-            f"{where} looks like an ID column: {once:,} of its {len(counts):,} labels occur only once. Choose a label "
-            "column with a few repeated values such as positive/negative."
-        )
+        raise ClassError(Message("data_id_column", **where, once=once, count=len(counts)))
     if rules.known_classes is not None:
         _check_known_classes(counts, rules.known_classes, where)
     if len(dataset) < rules.min_rows:
-        raise TooFewRowsError(
-            f"'{report.source}' has only {_plural(len(dataset), 'usable row')} out of {report.rows_read:,} "
-            f"({_dropped_summary(report)}), but at least {rules.min_rows:,} are needed: add more labelled rows."
-        )
+        raise TooFewRowsError(Message("data_too_few_rows", file=report.source, count=len(dataset),
+                                      read=report.rows_read, dropped=_dropped_summary(report), least=rules.min_rows))
     if len(counts) < rules.min_classes:
-        only = next(iter(counts))
-        raise ClassError(
-            f"Every usable row in {where} has the label '{only}': add rows with at least one other label, "
-            "since a model learns by telling classes apart."
-        )
+        raise ClassError(Message("data_one_class", **where, label=next(iter(counts))))
     small = {label: count for label, count in counts.items() if count < rules.min_per_class}
     if small:
-        listed = ", ".join(f"'{label}' has {_plural(count, 'row')}" for label, count in small.items())
-        raise ClassError(
-            f"In {where}, {listed}, but each class needs at least {rules.min_per_class}: add more rows with "
-            "that label or remove it."
-        )
+        listed = Listing(tuple(Message("data_class_rows", label=label, count=count) for label, count in small.items()))
+        raise ClassError(Message("data_small_classes", **where, listed=listed, least=rules.min_per_class))
 
 
 def _looks_like_ids(counts: dict[str, int]) -> bool:
@@ -1056,19 +1001,16 @@ def _looks_like_ids(counts: dict[str, int]) -> bool:
     return len(counts) >= ID_LIKE_MIN_LABELS and 2 * once > len(counts)
 
 
-def _check_known_classes(counts: dict[str, int], known_classes: tuple[str, ...], where: str) -> None:
+def _check_known_classes(counts: dict[str, int], known_classes: tuple[str, ...], where: dict[str, str]) -> None:
     unknown = {label: count for label, count in counts.items() if label not in known_classes}
     if unknown:
-        listed = ", ".join(f"'{label}' ({_plural(count, 'row')})" for label, count in unknown.items())
-        raise UnknownLabelError(
-            f"{where[0].upper()}{where[1:]} has labels the model was not trained on: {listed}; it knows "
-            f"{_quoted(known_classes)}: remove those rows or train a model that has those classes."
-        )
+        listed = Listing(tuple(Message("data_label_rows", label=label, count=count) for label, count in unknown.items()))
+        raise UnknownLabelError(Message("data_unknown_labels", **where, listed=listed, known=_quoted(known_classes)))
 
 
-def _dropped_summary(report: LoadReport) -> str:
-    parts = [f"{report.dropped_missing:,} with empty text or label", f"{report.dropped_duplicates:,} duplicates",
-             f"{report.dropped_conflicting:,} with contradicting labels"]
+def _dropped_summary(report: LoadReport) -> Message:
+    counts = {"missing": report.dropped_missing, "duplicates": report.dropped_duplicates,
+              "conflicting": report.dropped_conflicting}
     if report.dropped_unknown:
-        parts.append(f"{report.dropped_unknown:,} with labels the model does not know")
-    return f"dropped {', '.join(parts[:-1])} and {parts[-1]}"
+        return Message("data_dropped_unknown", **counts, unknown=report.dropped_unknown)
+    return Message("data_dropped", **counts)

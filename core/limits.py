@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.errors import FileTooLargeError, LimitError
+from core.i18n import Message
 
 if TYPE_CHECKING:
     from core.config import TrainConfig
@@ -64,10 +65,7 @@ class Deadline:
             FileTooLargeError: the budget is spent.
         """
         if time.monotonic() > self._ends_at:
-            raise FileTooLargeError(
-                f"'{self.display_name}' takes longer than the {self.seconds:.0f} s limit to read: load a smaller "
-                "file, for example a sample of its rows, with fewer columns."
-            )
+            raise FileTooLargeError(Message("data_too_slow", file=self.display_name, seconds=self.seconds))
 
 
 # --- public mode: one training run ----------------------------------------------------------------------------------
@@ -149,11 +147,8 @@ def check_parse_memory(size: int, display_name: str) -> None:
     """
     needed, available = size * PARSE_BYTES_PER_FILE_BYTE, available_memory()
     if available is not None and needed > available:
-        raise FileTooLargeError(
-            f"Reading '{display_name}' ({size_words(size)}) would take about {size_words(needed)} of memory, more "
-            f"than the {size_words(available)} this server has free: load a smaller file, for example a sample "
-            "of its rows."
-        )
+        raise FileTooLargeError(Message("data_too_large_for_memory", file=display_name, size=size_words(size),
+                                        needed=size_words(needed), available=size_words(available)))
 
 
 def size_words(n_bytes: float) -> str:
@@ -220,15 +215,12 @@ def check_training(config: TrainConfig, classes: int, public: bool) -> None:
     if public:
         _check_public_caps(config, classes)
     needed = estimate_training_bytes(config, classes)
-    budgets = [(PUBLIC_RUN_MEMORY_BYTES, "one run may take on this shared server")] if public else []
-    budgets.append((available_memory(), "this server has free"))
-    for budget, where in budgets:
+    budgets = [(PUBLIC_RUN_MEMORY_BYTES, "limit_memory_per_run")] if public else []
+    budgets.append((available_memory(), "limit_memory_free"))
+    for budget, where_key in budgets:
         if budget is not None and needed > budget:
-            raise LimitError(
-                f"Training this model would take about {size_words(needed)} of memory, more than the "
-                f"{size_words(budget)} {where}: use a smaller batch size, sequence length, vocabulary or fewer "
-                "units."
-            )
+            raise LimitError(Message("limit_run_memory", needed=size_words(needed), budget=size_words(budget),
+                                     where=Message(where_key)))
 
 
 def _check_public_caps(config: TrainConfig, classes: int) -> None:
@@ -236,14 +228,10 @@ def _check_public_caps(config: TrainConfig, classes: int) -> None:
             PUBLIC_MAX_LAYER_UNITS), ("vocab_size", config.vocab_size, PUBLIC_MAX_VOCABULARY))
     for name, value, cap in caps:
         if value > cap:
-            raise LimitError(f"Setting {name}={value:,} is over the limit of {cap:,} on this shared server: "
-                             f"use at most {cap:,}, or run Sentiment Studio on your own machine for more.")
+            raise LimitError(Message("limit_setting", name=name, value=value, cap=cap))
     parameters = estimate_parameters(config, classes)
     if parameters > PUBLIC_MAX_PARAMETERS:
-        raise LimitError(
-            f"This model would have about {parameters:,} weights, over the limit of {PUBLIC_MAX_PARAMETERS:,} on "
-            "this shared server: lower the vocabulary size, the embedding size or the layer sizes."
-        )
+        raise LimitError(Message("limit_parameters", parameters=parameters, cap=PUBLIC_MAX_PARAMETERS))
 
 
 def visitor_of(ip_address: str | None, forwarded_for: str | None = None) -> str | None:

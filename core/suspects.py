@@ -18,6 +18,7 @@ import numpy as np
 from core.config import TrainConfig, preset
 from core.data import Dataset, split_dataset
 from core.errors import ClassError, ConfigError, TrainingError
+from core.i18n import Listing, Message
 
 DEFAULT_FOLDS = 5
 MIN_FOLDS, MAX_FOLDS = 2, 10
@@ -87,12 +88,11 @@ def fold_assignment(dataset: Dataset, folds: int, seed: int) -> np.ndarray:
         ClassError: a class has fewer rows than folds, so some fold's model would never see it.
     """
     if isinstance(folds, bool) or not isinstance(folds, int) or not MIN_FOLDS <= folds <= MAX_FOLDS:
-        raise ConfigError(f"folds={folds!r} is out of range: use a whole number from {MIN_FOLDS} to {MAX_FOLDS}.")
+        raise ConfigError(Message("suspects_folds_out_of_range", value=repr(folds), least=MIN_FOLDS, most=MAX_FOLDS))
     small = {label: count for label, count in dataset.class_counts().items() if count < folds}
     if small:
-        listed = ", ".join(f"'{label}' has {count}" for label, count in small.items())
-        raise ClassError(f"Finding suspect labels with {folds} folds needs at least {folds} rows per class, but "
-                         f"{listed}: use fewer folds or add rows.")
+        listed = Listing(tuple(Message("suspects_class_rows", label=label, count=count) for label, count in small.items()))
+        raise ClassError(Message("suspects_class_too_small", folds=folds, listed=listed))
     rng = np.random.default_rng(seed)
     labels = np.array(dataset.labels, dtype=object)
     assignment = np.empty(len(dataset), dtype=np.int64)
@@ -150,12 +150,12 @@ def corrected(dataset: Dataset, drop: Collection[int] = (), relabel: dict[int, s
     relabel, drop = relabel or {}, set(drop)
     unknown = sorted(set(relabel.values()) - set(dataset.classes))
     if unknown:
-        raise ClassError(f"Cannot relabel rows as {', '.join(map(repr, unknown))}: use one of the classes "
-                         f"{', '.join(map(repr, dataset.classes))}.")
+        raise ClassError(Message("suspects_unknown_relabel", unknown=Listing(tuple(map(repr, unknown))),
+                                 classes=Listing(tuple(map(repr, dataset.classes)))))
     kept = [position for position in range(len(dataset)) if position not in drop]
     labels = tuple(relabel.get(position, dataset.labels[position]) for position in kept)
     fixed = Dataset(tuple(dataset.texts[position] for position in kept), labels, dataset.report,
                     tuple(dataset.file_row(position) for position in kept))
     if len(fixed.classes) < 2:
-        raise ClassError("Fixing these rows would leave fewer than two classes: drop or relabel fewer rows.")
+        raise ClassError(Message("suspects_too_few_classes"))
     return fixed

@@ -7,7 +7,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from core.config import TrainConfig, preset
-from core.data import Dataset
+from core.data import DELIMITER_KEYS, Dataset
 from core.health import LONG_TOKENS, NEAR_DUPLICATE_SECONDS, SHORT_TOKENS, HealthReport, Row, TextGroup, check_health
 from core.safety import to_safe_csv
 from core.samples import sample_names
@@ -22,7 +22,6 @@ TOKEN_EXAMPLES = 6
 # Groups, rows or labels shown per health check; the counts above them are complete.
 HEALTH_EXAMPLES = 20
 HEALTH_KEY = "data_health"
-_DELIMITER_KEYS = {",": "delimiter_comma", "\t": "delimiter_tab", ";": "delimiter_semicolon", "|": "delimiter_bar"}
 
 
 # Where the training data comes from: an uploaded file or a bundled sample.
@@ -50,7 +49,7 @@ def report_ui(dataset: Dataset) -> None:
     removed.metric(t("rows_dropped"), f"{dropped:,}")
     classes.metric(t("classes"), len(dataset.classes))
     st.caption(t("report_line", encoding=report.encoding,
-                 delimiter=t(_DELIMITER_KEYS.get(report.delimiter, "delimiter_other")),
+                 delimiter=t(DELIMITER_KEYS.get(report.delimiter, "delimiter_other")),
                  text_column=_ui.plain(report.text_column), label_column=_ui.plain(report.label_column)))
 
 

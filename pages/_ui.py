@@ -153,8 +153,8 @@ def plain(text: str) -> str:
     return markdown_literal(text)
 
 
-# What kind of problem each core error is, in the session's language: core's own messages are English.
-# The first match wins, so a subclass comes before its base.
+# What kind of problem each core error is, in the session's language, for a core error whose message is English
+# only (a reason from the operating system or a library). The first match wins, so a subclass comes before its base.
 ERROR_SUMMARIES = ((LimitError, "error_limit"), (DataError, "error_data"), (ConfigError, "error_config"),
                    (EncoderMissingError, "error_encoder_missing"), (RegistryError, "error_registry"),
                    (TrainingError, "error_training"))
@@ -163,11 +163,16 @@ ERROR_SUMMARIES = ((LimitError, "error_limit"), (DataError, "error_data"), (Conf
 def show_error(error: StudioError | str) -> None:
     """One red box with what went wrong and what to do; never a traceback, never a server path.
 
-    A string is shown as it is (pages pass translated text); a core error's English message is led, outside
-    English, by a translated sentence saying what kind of problem it is.
+    A string is shown as it is (pages pass translated text); a core error in the session's language when its
+    message is translated, else in English led, outside English, by a translated sentence saying what kind of
+    problem it is.
     """
-    message = plain(without_server_paths(str(error)))
-    summary = next((key for kind, key in ERROR_SUMMARIES if isinstance(error, kind)), None)
+    summary = None
+    if isinstance(error, StudioError):
+        if not error.translated:
+            summary = next((key for kind, key in ERROR_SUMMARIES if isinstance(error, kind)), None)
+        error = error.text(lang())
+    message = plain(without_server_paths(error))
     if summary is not None and lang() != "en":
         message = f"**{t(summary)}** {message}"
     st.error(message, icon=":material/error:")

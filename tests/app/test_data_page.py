@@ -100,12 +100,16 @@ def test_bad_upload_keeps_the_previous_dataset(data_page: AppTest) -> None:
     assert "'empty.csv' is empty" in errors(data_page)[0]
 
 
-def test_in_chinese_a_bad_upload_says_in_chinese_what_kind_of_problem_it_is(data_page: AppTest) -> None:
+def test_in_chinese_a_bad_upload_gives_its_details_in_chinese(data_page: AppTest) -> None:
+    # Issue 14.6: the file, line and column details, not only a summary saying what kind of problem it is.
     data_page.sidebar.radio[0].set_value("zh").run()
-    upload(data_page, "empty.csv", b"")
-    assert errors(data_page)[0].startswith("**无法使用这份数据（详细说明为英文）：** 'empty.csv' is empty")
+    ragged = csv_bytes(labelled_rows(10)) + b"one text,positive,an extra field\n"
+    upload(data_page, "ragged.csv", ragged)
+    [message] = errors(data_page)
+    assert message.startswith("“ragged.csv”第 12 行有 3 个字段，但表头有 2 个：请给含有逗号或换行的文本加上双引号")
+    assert "详细说明为英文" not in message and "fields" not in message
     data_page.sidebar.radio[0].set_value("en").run()  # the kept error follows the language
-    assert errors(data_page)[0].startswith("'empty.csv' is empty")
+    assert errors(data_page)[0].startswith("Line 12 of 'ragged.csv' has 3 fields but the header has 2")
 
 
 def test_sample_loads_from_the_sample_tab(data_page: AppTest) -> None:

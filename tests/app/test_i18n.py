@@ -37,8 +37,9 @@ def test_both_languages_have_the_same_fields(key: str) -> None:
     assert _fields(english) == _fields(chinese)
 
 
-# Functions that look a string up: `t` in pages and core.i18n, `translate` where pages/_ui imports it under that name.
-_LOOKUPS = {"t", "translate"}
+# Functions that look a string up: `t` in pages and core.i18n, `translate` where pages/_ui imports it under that
+# name, and `Message`, the string a core error carries (core.i18n.Message).
+_LOOKUPS = {"t", "translate", "Message"}
 # Tables of keys by name (ERROR_SUMMARIES, _DELIMITER_KEYS, step_keys): every string in them (in a dict, every
 # value) is a key.
 _KEY_TABLE = re.compile(r"(?i).*(_keys|summaries)$")
