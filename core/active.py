@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from core.errors import RegistryError
 from core.experiment import EvaluationResult, saved_evaluation
+from core.i18n import Message
 from core.registry import ModelInfo
 
 if TYPE_CHECKING:
@@ -77,7 +78,7 @@ class ModelInUse:
         """
         active = self.active
         if active is None:
-            raise RegistryError("No model is active: train one, or load a saved one on the Models page.")
+            raise RegistryError(Message("no_model_active"))
         return active
 
     def use(self, model: ActiveModel, evaluation: EvaluationResult | None) -> None:

@@ -12,6 +12,7 @@ from core.data import load_test_dataset
 from core.errors import DataError
 from core.evaluate import Evaluation, evaluate
 from core.experiment import EvaluationResult
+from core.i18n import Message
 
 if TYPE_CHECKING:
     from core.active import ActiveModel
@@ -50,7 +51,6 @@ def compare(shelf: ModelShelf, active: ActiveModel | None, result: EvaluationRes
         ModelNotFoundError, RegistryError: as `ModelShelf.score`.
     """
     if active is None or result is None or result.dataset is None:
-        raise DataError("Upload a labelled file under 'Evaluate on another file' first: models are compared "
-                        "on the same rows.")
+        raise DataError(Message("compare_needs_file", section=Message("evaluate_file")))
     evaluation = result.evaluation
     return [(active.name, evaluation), *shelf.score(names, result.dataset, evaluation.classes)]

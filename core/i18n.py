@@ -947,6 +947,81 @@ STRINGS: dict[str, tuple[str, str]] = {
         "lower the vocabulary size, the embedding size or the layer sizes.",
         "这个模型大约会有 {parameters:,} 个权重，超过了共享服务器上 {cap:,} 的上限：请减小词表大小、嵌入维度或层大小。",
     ),
+    "name_no_letters": (
+        "The model name {name} has no letters or digits; type a name such as 'reviews-lstm'.",
+        "模型名称 {name} 不含字母或数字；请输入一个名称，例如 'reviews-lstm'。",
+    ),
+    "name_reserved": (
+        "The model name {name} is reserved by Windows; add a word to it, such as {example}.",
+        "模型名称 {name} 是 Windows 的保留名称；请再加一个词，例如 {example}。",
+    ),
+    "model_name_taken": (
+        "A model named {name} already exists; choose another name or delete it first.",
+        "已有名为 {name} 的模型；请换一个名称，或先删除那个模型。",
+    ),
+    "model_not_found": (
+        "There is no saved model named {name} in {folder}; pick one from the list.",
+        "{folder} 中没有名为 {name} 的已保存模型；请从列表中选择一个。",
+    ),
+    "disk_quota": (
+        "{what} would take your saved models to about {size}, over the {quota} each visitor may keep on this shared "
+        "server: delete some on the Models page (download the ones to keep first), or train a smaller model.",
+        "{what}会使你保存的模型达到约 {size}，超过了共享服务器上每位访客可保存的 {quota}：请在“模型”页删除一些模型"
+        "（先下载想保留的），或训练更小的模型。",
+    ),
+    "quota_saving_model": ("Saving the model {name}", "保存模型 {name}"),
+    "quota_this_model": ("This model", "这个模型"),
+    "bundled_models_read_only": (
+        "bundled models are read-only; they cannot be saved to, renamed or deleted.",
+        "内置模型是只读的：不能向其中保存，也不能重命名或删除。",
+    ),
+    "bundled_model_read_only": (
+        "The model {name} comes with the app and is read-only: use or download it, or train your own to rename or "
+        "delete.",
+        "模型 {name} 随应用提供，是只读的：可以使用或下载它；如需重命名或删除，请训练你自己的模型。",
+    ),
+    "model_other_classes": (
+        "The model {name} predicts {classes}, not {expected}: it cannot be scored on this file.",
+        "模型 {name} 预测的类别是 {classes}，而不是 {expected}：无法在这个文件上评估它。",
+    ),
+    "columns_need_upload": (
+        "Only an uploaded file can be read with other columns: upload a CSV file first.",
+        "只有上传的文件才能改用其他列读取：请先上传一个 CSV 文件。",
+    ),
+    "test_file_needs_data": (
+        "Load training data first; a test file is checked against its labels.",
+        "请先加载训练数据；测试文件要对照训练数据的标签来检查。",
+    ),
+    "suspects_need_data": (
+        "Load training data first: suspect labels are looked for in its rows.",
+        "请先加载训练数据：可疑标签是在它的行中查找的。",
+    ),
+    "limit_runs_per_visitor": (
+        "You have {count} training runs going in other tabs already, the most one visitor may have on this shared "
+        "server: wait for one to end, or stop it, before starting another.",
+        "你已在其他标签页中进行 {count} 个训练，这是共享服务器上每位访客可同时进行的上限：请等其中一个结束或停止它，"
+        "再开始新的训练。",
+    ),
+    "train_needs_data": (
+        "Load training data on the Data page (or the sample) before training.",
+        "训练前请先在“数据”页加载训练数据（或示例数据）。",
+    ),
+    "train_already_running": (
+        "A training run is still going: wait for it or stop it before starting another.",
+        "还有一个训练正在进行：请等它结束或停止它，再开始新的训练。",
+    ),
+    "no_stopped_run": (
+        "No stopped run is waiting: it was already kept or discarded.",
+        "没有等待处理的已停止训练：它已被保留或丢弃。",
+    ),
+    "compare_needs_file": (
+        "Upload a labelled file under '{section}' first: models are compared on the same rows.",
+        "请先在“{section}”下上传一个带标签的文件：模型要在相同的行上比较。",
+    ),
+    "no_model_active": (
+        "No model is active: train one, or load a saved one on the Models page.",
+        "没有正在使用的模型：请训练一个，或在“模型”页加载已保存的模型。",
+    ),
     "split_fractions_too_large": (
         "validation_fraction ({validation}) plus test_fraction ({test}) must be under 0.9 so that some data is left "
         "to train on: lower one of them.",

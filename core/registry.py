@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.errors import DiskQuotaError, InvalidModelNameError, ModelNotFoundError, RegistryError
 from core.evaluate import check_threshold
+from core.i18n import Message
 from core.limits import size_words
 
 if TYPE_CHECKING:
@@ -82,13 +83,9 @@ def sanitize_name(name: str) -> str:
     # Trailing dots are dropped too, because Windows silently strips them from folder names.
     text = _shortened(text.lstrip(".-"), MAX_NAME_LENGTH).rstrip(".-")
     if not text:
-        raise InvalidModelNameError(
-            f"The model name {name!r} has no letters or digits; type a name such as 'reviews-lstm'."
-        )
+        raise InvalidModelNameError(Message("name_no_letters", name=repr(name)))
     if text.split(".")[0].upper() in _WINDOWS_RESERVED:
-        raise InvalidModelNameError(
-            f"The model name {name!r} is reserved by Windows; add a word to it, such as '{text}-model'."
-        )
+        raise InvalidModelNameError(Message("name_reserved", name=repr(name), example=f"'{text}-model'"))
     return text
 
 
@@ -174,7 +171,7 @@ class ModelRegistry:
         new_name = sanitize_name(new)
         target = self.root / new_name
         if target.exists() and not target.samefile(source):
-            raise RegistryError(f"A model named {new_name!r} already exists; choose another name or delete it first.")
+            raise RegistryError(Message("model_name_taken", name=repr(new_name)))
         try:
             os.rename(source, target)
         except OSError as error:
@@ -272,7 +269,7 @@ class ModelRegistry:
         for path in self._model_folders():
             if path.name == name:
                 return path
-        raise ModelNotFoundError(f"There is no saved model named {name!r} in {self.root}; pick one from the list.")
+        raise ModelNotFoundError(Message("model_not_found", name=repr(name), folder=str(self.root)))
 
     def disk_bytes(self) -> int:
         """Bytes every file under the folder takes (half-written saves included)."""
@@ -280,28 +277,26 @@ class ModelRegistry:
             return 0
         return sum(path.lstat().st_size for path in self.root.rglob("*") if path.is_file() and not path.is_symlink())
 
-    def check_room(self, needed: int, what: str) -> None:
-        """Refuses to go on when `needed` more bytes would take the folder over its quota.
+    def check_room(self, needed: int, what: Message) -> None:
+        """Refuses to go on when `needed` more bytes would take the folder over its quota; `what` names the step
+        ("This model").
 
         Raises:
             DiskQuotaError: says how much is used, the quota, and what to delete.
         """
         used = self.disk_bytes()
         if self.quota_bytes is not None and used + needed > self.quota_bytes:
-            raise DiskQuotaError(
-                f"{what} would take your saved models to about {size_words(used + needed)}, over the "
-                f"{size_words(self.quota_bytes)} each visitor may keep on this shared server: delete some on the "
-                "Models page (download the ones to keep first), or train a smaller model."
-            )
+            raise DiskQuotaError(Message("disk_quota", what=what, size=size_words(used + needed),
+                                         quota=size_words(self.quota_bytes)))
 
     def _check_quota(self, name: str) -> None:
         """Called with the new model written into its temporary folder, which `disk_bytes` already counts."""
-        self.check_room(0, f"Saving the model {name!r}")
+        self.check_room(0, Message("quota_saving_model", name=repr(name)))
 
     def _check_writable(self) -> None:
         """Refuses changes to the bundled models."""
         if self.read_only:
-            raise RegistryError("bundled models are read-only; they cannot be saved to, renamed or deleted.")
+            raise RegistryError(Message("bundled_models_read_only"))
 
 
 def _without_optimizer_state(model: keras.Model) -> None:

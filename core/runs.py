@@ -13,6 +13,7 @@ from core import limits
 from core.active import ActiveModel
 from core.errors import LimitError, TrainingError
 from core.experiment import EvaluationResult, finish_run, held_out
+from core.i18n import Message
 
 if TYPE_CHECKING:
     from core.config import TrainConfig
@@ -24,9 +25,9 @@ if TYPE_CHECKING:
 def check_can_train(dataset: Dataset | None, training: bool) -> None:
     """Raises TrainingError unless data is loaded and no other run is going."""
     if dataset is None:
-        raise TrainingError("Load training data on the Data page (or the sample) before training.")
+        raise TrainingError(Message("train_needs_data"))
     if training:
-        raise TrainingError("A training run is still going: wait for it or stop it before starting another.")
+        raise TrainingError(Message("train_already_running"))
 
 
 def check_share(config: TrainConfig, dataset: Dataset, registry: ModelRegistry, queue: JobQueue, *,
@@ -40,12 +41,9 @@ def check_share(config: TrainConfig, dataset: Dataset, registry: ModelRegistry, 
     classes = len(dataset.classes)
     limits.check_training(config, classes, public)
     if public and visitor is not None and queue.jobs_of(visitor) >= limits.PUBLIC_JOBS_PER_VISITOR:
-        raise LimitError(
-            f"You have {limits.PUBLIC_JOBS_PER_VISITOR} training runs going in other tabs already, the most one "
-            "visitor may have on this shared server: wait for one to end, or stop it, before starting another."
-        )
+        raise LimitError(Message("limit_runs_per_visitor", count=limits.PUBLIC_JOBS_PER_VISITOR))
     saved_bytes = limits.estimate_parameters(config, classes) * limits.BYTES_PER_SAVED_PARAMETER
-    registry.check_room(saved_bytes, "This model")
+    registry.check_room(saved_bytes, Message("quota_this_model"))
 
 
 def saved_run(job: TrainingJob, split: Split, registry: ModelRegistry,

@@ -12,6 +12,7 @@ from typing import BinaryIO
 
 from core.data import Dataset, load_dataset, load_test_dataset
 from core.errors import ColumnError, EmptyFileError
+from core.i18n import Message
 from core.samples import DEFAULT_SAMPLE, load_sample
 from core.suspects import DEFAULT_FOLDS, Suspect, corrected, find_suspects
 
@@ -61,7 +62,7 @@ class SessionData:
             DataError: no file was uploaded, or the chosen columns cannot be used.
         """
         if self._upload is None:
-            raise ColumnError("Only an uploaded file can be read with other columns: upload a CSV file first.")
+            raise ColumnError(Message("columns_need_upload"))
         return self.load_upload(self._upload.content, text_column, label_column, name=self._upload.name)
 
     def load_sample(self, name: str = DEFAULT_SAMPLE) -> Dataset:
@@ -82,7 +83,7 @@ class SessionData:
             DataError: no training data yet, or the file is unusable or has labels the data lacks.
         """
         if self.dataset is None:
-            raise EmptyFileError("Load training data first; a test file is checked against its labels.")
+            raise EmptyFileError(Message("test_file_needs_data"))
         self.test_dataset = load_test_dataset(file, classes=self.dataset.classes, name=getattr(file, "name", None))
         return self.test_dataset
 
@@ -96,7 +97,7 @@ class SessionData:
         """
         dataset = self.dataset
         if dataset is None:
-            raise EmptyFileError("Load training data first: suspect labels are looked for in its rows.")
+            raise EmptyFileError(Message("suspects_need_data"))
         suspects = find_suspects(dataset, folds, on_fold=on_fold)
         if self.dataset is dataset:  # another file loaded meanwhile keeps its own (no) suspects
             self.suspects = suspects
@@ -111,7 +112,7 @@ class SessionData:
             ClassError: fixing would leave fewer than two classes.
         """
         if self.dataset is None:
-            raise EmptyFileError("Load training data first: suspect labels are looked for in its rows.")
+            raise EmptyFileError(Message("suspects_need_data"))
         if relabel:
             fixed = corrected(self.dataset, relabel={suspect.position: suspect.suggested for suspect in chosen})
         else:

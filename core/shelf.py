@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from core import limits
 from core.errors import ConfigError, ModelNotFoundError, RegistryError
 from core.evaluate import Evaluation, evaluate
+from core.i18n import Listing, Message
 from core.registry import ModelInfo, ModelRegistry
 
 if TYPE_CHECKING:
@@ -89,10 +90,7 @@ class ModelShelf:
             RegistryError: `name` is a bundled model.
         """
         if self.is_bundled(name):
-            raise RegistryError(
-                f"The model {name!r} comes with the app and is read-only: use or download it, or train your own "
-                "to rename or delete."
-            )
+            raise RegistryError(Message("bundled_model_read_only", name=repr(name)))
         return self.own
 
     def usable(self, name: str, use: str = "used") -> ModelInfo:
@@ -138,8 +136,8 @@ class ModelShelf:
         for name in names:
             predictor = self.load_predictor(name)
             if predictor.classes != tuple(classes):
-                raise RegistryError(f"The model {name!r} predicts {', '.join(predictor.classes)}, not "
-                                    f"{', '.join(classes)}: it cannot be scored on this file.")
+                raise RegistryError(Message("model_other_classes", name=repr(name),
+                                            classes=Listing(predictor.classes), expected=Listing(tuple(classes))))
             scores.append((name, evaluate(predictor, dataset)))
         return scores
 

@@ -23,6 +23,7 @@ from core.errors import TrainingError
 from core.evaluate import Evaluation
 from core.experiment import EvaluationResult, models_dir, split_for_run, start_job
 from core.file_predictions import FilePredictions, predict_file
+from core.i18n import Message
 from core.predict import Prediction
 from core.registry import ModelInfo, ModelRegistry, sanitize_name
 from core.runs import check_can_train, check_share, saved_run
@@ -224,7 +225,7 @@ class Workspace:
     def _take_stopped_run(self) -> ActiveModel:
         """The stopped run waiting for a choice, no longer waiting; called under the lock."""
         if self.stopped_run is None:
-            raise TrainingError("No stopped run is waiting: it was already kept or discarded.")
+            raise TrainingError(Message("no_stopped_run"))
         taken, self.stopped_run = self.stopped_run, None
         return taken
 

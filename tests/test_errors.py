@@ -19,6 +19,7 @@ from core.errors import (
     DataError,
     EmptyFileError,
     EncodingError,
+    InvalidModelNameError,
     LimitError,
     NotTextError,
     StudioError,
@@ -28,6 +29,7 @@ from core.errors import (
 from core.evaluate import check_threshold
 from core.i18n import Listing, Message
 from core.limits import check_training
+from core.registry import sanitize_name
 from tests.conftest import make_texts
 
 # Three Latin words in a row are an English phrase left untranslated; names such as "CSV UTF-8" or
@@ -128,6 +130,8 @@ CASES = [
      "Decision threshold 1.5 is out of range", ("1.5",)),
     ("public cap", lambda: check_training(TrainConfig(epochs=500), classes=2, public=True), LimitError,
      "Setting epochs=500 is over the limit of 100 on this shared server", ("epochs=500", "100", "Sentiment Studio")),
+    ("model name", lambda: sanitize_name("CON"), InvalidModelNameError, "'CON' is reserved by Windows",
+     ("'CON'", "Windows", "'CON-model'")),
 ]
 
 
