@@ -150,13 +150,14 @@ def test_distinct_classes_are_not_called_typos(labels: tuple[str, ...]) -> None:
 @pytest.mark.slow
 def test_the_checks_run_in_seconds_on_fifty_thousand_real_rows() -> None:
     # online_shopping: 42,191 training rows and a 10,550-row test file. Measured 1.6 s on the shared 2-core
-    # machine under load (1.1 s for near-duplicates); the bound leaves room for a busier machine.
+    # machine under load (1.1 s for near-duplicates), and 7.1 s once when it was busier still; the bound leaves
+    # room for that (bench/health.py measures the time).
     folder = shared_dataset("online_shopping")
     dataset = load_dataset(folder / "train.csv")
     test = load_test_dataset(folder / "test.csv", classes=dataset.classes)
     started = time.perf_counter()
     report = check_health(dataset, preset("default"), test_file=test)
-    assert time.perf_counter() - started < 10.0
+    assert time.perf_counter() - started < 20.0
     assert report.rows + report.test_rows > 50_000
     # Templated shop reviews ("好好好…", "质量非常好，与卖家描述的完全一致…") recur within and across the files.
     assert report.duplicates and report.leaks and report.languages["zh"] > 0.99 * report.rows
