@@ -120,7 +120,7 @@ def recall_row(name: str, sample: list[str]) -> dict[str, Any]:
 
     texts, planted = with_planted_copies(sample)
     with stopwatch() as ours:
-        groups = near_duplicate_groups(texts)
+        groups, _ = near_duplicate_groups(texts)
     with stopwatch() as peer:
         truth = exhaustive_pairs(texts)
     group_of = {position: number for number, (positions, _) in enumerate(groups) for position in positions}
