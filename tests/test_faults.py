@@ -218,7 +218,7 @@ def test_safe_mode_never_runs_code_from_a_model_file(tmp_path: Path) -> None:
 
 _UNSAFE_IMPORTS = {"pickle", "cPickle", "dill", "cloudpickle", "joblib", "shelve", "marshal"}
 _UNSAFE_KEYWORDS = {("allow_pickle", True), ("safe_mode", False), ("unsafe_allow_html", True)}
-_RAW_HTML_CALLS = {"html"}  # st.html and components.v1.html render markup as it is
+_RAW_HTML_CALLS = {"html"}  # st.html and components.v1.html render markup as it is: only the app's own is allowed
 
 
 def _product_files() -> list[Path]:
@@ -226,9 +226,32 @@ def _product_files() -> list[Path]:
     return [REPO_ROOT / "app.py", *(path for folder in folders for path in sorted(folder.rglob("*.py")))]
 
 
-def _unsafe_uses(path: Path) -> list[str]:
+def _module_constants(tree: ast.Module) -> set[str]:
+    """Names assigned once at module level to markup written in the source (a string, or an f-string of such
+    names): the app's own CSS, which no user text can reach."""
+    constants: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            if _fixed_markup(node.value, constants):
+                constants.add(node.targets[0].id)
+    return constants
+
+
+def _fixed_markup(node: ast.expr, constants: set[str]) -> bool:
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str)
+    if isinstance(node, ast.Name):
+        return node.id in constants
+    if isinstance(node, ast.JoinedStr):
+        return all(isinstance(part, ast.Constant) or _fixed_markup(part.value, constants) for part in node.values)
+    return False
+
+
+def _unsafe_uses(path: Path, root: Path = REPO_ROOT) -> list[str]:
     found = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    constants = _module_constants(tree)
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found += [f"import {alias.name}" for alias in node.names if alias.name.split(".")[0] in _UNSAFE_IMPORTS]
         elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in _UNSAFE_IMPORTS:
@@ -236,9 +259,22 @@ def _unsafe_uses(path: Path) -> list[str]:
         elif isinstance(node, ast.keyword) and isinstance(node.value, ast.Constant):
             if (node.arg, node.value.value) in _UNSAFE_KEYWORDS:
                 found.append(f"{node.arg}={node.value.value}")
-        elif isinstance(node, ast.Attribute) and node.attr in _RAW_HTML_CALLS:
-            found.append(f".{node.attr}(...)")
-    return [f"{path.relative_to(REPO_ROOT)}: {use}" for use in found]
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _RAW_HTML_CALLS:
+            if not all(_fixed_markup(argument, constants) for argument in node.args):
+                found.append(f".{node.func.attr}(...)")
+    return [f"{path.relative_to(root)}: {use}" for use in found]
+
+
+def _unsafe_uses_in(path: Path) -> list[str]:
+    """As `_unsafe_uses`, for a file outside the repository (the checker's own test)."""
+    return [f"{path.name}: {use.split(': ', 1)[1]}" for use in _unsafe_uses(path, root=path.parent)]
+
+
+def test_raw_html_is_allowed_only_for_markup_written_in_the_source(tmp_path: Path) -> None:
+    source = tmp_path / "page.py"
+    source.write_text('KEY = "nav"\nCSS = f"<style>.st-key-{KEY} {{}}</style>"\nst.html(CSS)\nst.html("<hr>")\n'
+                      'st.html(f"<b>{text}</b>")\nst.html(text)\n', encoding="utf-8")
+    assert [use.split(": ")[1] for use in _unsafe_uses_in(source)] == [".html(...)", ".html(...)"]
 
 
 def test_no_product_code_unpickles_loads_unsafely_or_renders_raw_html() -> None:

@@ -22,6 +22,7 @@ DYNAMIC_KEYS = [
     *(f"ngrams_{n}" for n in (1, 2, 3, "auto")),
     "split_test", "split_validation",
     *(f"step_{step}_help" for step in ("data", "train", "evaluate", "predict")),
+    "list_comma",  # core.i18n.Listing's default separator, looked up inside core/i18n.py itself
 ]
 
 
