@@ -18,8 +18,9 @@ from typing import Any
 # TensorFlow's C++ start-up chatter would bury the progress lines on stderr.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from core.cluster import DEFAULT_WORKER_TIMEOUT, EXIT_WORKER_LOST, TF_CONFIG_VARIABLE, Cluster  # noqa: E402
 from core.config import PRESETS, SETTINGS, Setting, TrainConfig, preset  # noqa: E402
-from core.errors import StudioError  # noqa: E402
+from core.errors import StudioError, WorkerLostError  # noqa: E402
 from core.i18n import t  # noqa: E402
 from core.suspects import DEFAULT_FOLDS, MAX_FOLDS, MIN_FOLDS  # noqa: E402
 
@@ -35,6 +36,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         result = args.command(args)
+    except WorkerLostError as error:
+        print(f"error: {error}", file=sys.stderr, flush=True)
+        # TensorFlow's shutdown waits for the lost worker, for minutes: end the process here instead.
+        os._exit(EXIT_WORKER_LOST)
     except StudioError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -65,6 +70,7 @@ def _add_train(commands: Any) -> argparse.ArgumentParser:
     _add_setting_flags(train)
     train.add_argument("--name", help="name to save the model under")
     train.add_argument("--models-dir", type=Path, help="folder of saved models (default: models/)")
+    _add_cluster_flags(train)
     train.set_defaults(command=_train)
     return train
 
@@ -133,6 +139,44 @@ def _add_setting_flags(train: argparse.ArgumentParser) -> None:
             group.add_argument(*flags, dest=name, metavar=_metavar(setting), help=_flag_help(setting))
 
 
+def _add_cluster_flags(train: argparse.ArgumentParser) -> None:
+    """--distributed, or --workers and --worker-index, make this process one worker of a training cluster."""
+    group = train.add_argument_group(
+        "several machines", "Start the same command on every machine; worker 0 (or TF_CONFIG's chief) saves the "
+                            "model, the others only train.")
+    group.add_argument("--distributed", action="store_true",
+                       help=f"join the cluster the {TF_CONFIG_VARIABLE} variable describes (MultiWorkerMirroredStrategy)")
+    group.add_argument("--workers", metavar="HOST:PORT,…",
+                       help="every worker's address, the same list on every machine; builds TF_CONFIG for you")
+    group.add_argument("--worker-index", metavar="N", help="this machine's place in --workers, from 0")
+    group.add_argument("--worker-timeout", metavar="SECONDS",
+                       help="how long a worker waits for the others, at start and at each step, before it stops "
+                            f"with an error (default {DEFAULT_WORKER_TIMEOUT:g})")
+
+
+def _cluster_from_args(args: argparse.Namespace, config: TrainConfig) -> Cluster | None:
+    """The cluster this process trains in, or None to train alone.
+
+    Raises:
+        ClusterError: conflicting or malformed cluster flags, a bad TF_CONFIG, or a config no cluster trains.
+    """
+    from core.cluster import check_distributable, cluster_from_environment, cluster_from_flags, parse_timeout
+    from core.errors import ClusterError
+
+    if args.workers is None and not args.distributed:
+        if args.worker_index is not None or args.worker_timeout is not None:
+            raise ClusterError("--worker-index and --worker-timeout only apply with --workers or --distributed.")
+        return None
+    if args.workers is not None and args.distributed:
+        raise ClusterError(f"Give --workers or --distributed ({TF_CONFIG_VARIABLE}), not both.")
+    if args.distributed and args.worker_index is not None:
+        raise ClusterError(f"--worker-index goes with --workers; with --distributed, {TF_CONFIG_VARIABLE}'s task "
+                           "index says which worker this is.")
+    parse_timeout(args.worker_timeout)
+    check_distributable(config)
+    return cluster_from_flags(args.workers, args.worker_index) if args.workers is not None else cluster_from_environment()
+
+
 def _flag_help(setting: Setting) -> str:
     """The Train page's English label and help, then what the flag allows (argparse expands %, hence %%)."""
     text = f"{t(setting.label).rstrip('.')}. {t(setting.help)}"
@@ -188,6 +232,7 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
 
     # Everything a user can get wrong is checked before TensorFlow's slow import, and long before training.
     config = _config_from_args(args)
+    cluster = _cluster_from_args(args, config)
     if args.name is not None:
         sanitize_name(args.name)
     columns = {"text_column": args.text_column, "label_column": args.label_column}
@@ -196,13 +241,19 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
     test = load_test_dataset(args.test_file, classes=dataset.classes, **columns) if args.test_file else None
     split = split_for_run(dataset, config, test)
     _import_tensorflow_quietly()
+    distribution = _join(cluster, args.worker_timeout) if cluster else None
     from core.experiment import finish_run, models_dir, start_job
     from core.prune import zipped_size
     from core.registry import MODEL_FILE, ModelRegistry
 
     registry = ModelRegistry(args.models_dir or models_dir())
-    job = start_job(config, split)
+    job = start_job(config, split, distribution=distribution)
     _follow(job)
+    if cluster and not cluster.is_chief:
+        _progress(f"trained as {cluster.describe()}; the chief saves the model")
+        return {"role": cluster.task_type, "task_index": cluster.task_index, "workers": cluster.workers,
+                "saved": False, "epochs_run": job.epochs_run, "train_seconds": round(job.train_seconds, 3),
+                "device": job.device}
     info, evaluation, _ = finish_run(job, split, registry, name=args.name)
     zipped = zipped_size(info.path / MODEL_FILE)
     _progress(f"saved {info.path} - test accuracy {evaluation.accuracy:.4f}, macro-F1 {evaluation.macro_f1:.4f}, "
@@ -218,7 +269,21 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
         "rows": info.metadata["data"]["rows"],
         "sparsity": info.metadata["sparsity"],
         "zipped_model_bytes": zipped,
+        "workers": cluster.workers if cluster else 1,
+        "saved": True,
     }
+
+
+def _join(cluster: Cluster, timeout_flag: str | None) -> Any:
+    """Joins the cluster (before any other TensorFlow op, as MultiWorkerMirroredStrategy requires)."""
+    from core.cluster import parse_timeout
+
+    os.environ[TF_CONFIG_VARIABLE] = cluster.tf_config()
+    timeout = parse_timeout(timeout_flag)
+    _progress(f"joining the cluster as {cluster.describe()}; waiting up to {timeout:g} s for the other workers")
+    from core.distributed import connect
+
+    return connect(cluster, timeout)
 
 
 def _follow(job: Any) -> None:
@@ -239,6 +304,8 @@ def _follow(job: Any) -> None:
             break
         time.sleep(0.2)
     if snapshot.status == JobStatus.FAILED:
+        if isinstance(job.failure, StudioError):  # typed, so main can tell a lost worker from bad input
+            raise job.failure
         raise TrainingError(snapshot.error or "training failed")
 
 

@@ -66,6 +66,10 @@ class ConfigError(StudioError, ValueError):
     """A training setting is out of range; the message names the setting and the allowed values."""
 
 
+class ClusterError(ConfigError):
+    """A distributed run's cluster (TF_CONFIG, --workers, --worker-index) is malformed; the message names the part."""
+
+
 class RegistryError(StudioError):
     """A saved model cannot be found, named, loaded or written."""
 
@@ -84,6 +88,10 @@ class EncoderMissingError(RegistryError):
 
 class TrainingError(StudioError, RuntimeError):
     """Training failed (NaN loss, out of memory, a callback error); the message says what to try."""
+
+
+class WorkerLostError(TrainingError):
+    """Another worker of a distributed run stopped answering (killed, crashed, never started) within the timeout."""
 
 
 class ExportError(StudioError):

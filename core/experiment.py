@@ -94,7 +94,7 @@ def start_job(config: TrainConfig, split: Split, **options: Any) -> TrainingJob:
     so that the progress bar covers all the embedding and scoring afterwards finds every vector cached.
 
     Args:
-        options: passed to `TrainingJob` (on_done, queue).
+        options: passed to `TrainingJob` (on_done, queue, distribution).
 
     Raises:
         EncoderMissingError: the config uses the sentence encoder and it is not installed.

@@ -1139,6 +1139,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     # --- polish (issue 15.1, 15.8, 15.9) ---
     "device_cpu": ("CPU ({cores} cores)", "CPU（{cores} 核）"),
     "device_gpu": ("{count} GPU: {names}", "{count} 块 GPU：{names}"),
+    "device_workers": ("{workers} workers × {device}", "{workers} 台机器 × {device}"),
     "job_starting": ("starting the first batch", "即将开始第一个批次"),
     "network_column": ("Network", "网络"),
     "network_column_help": ("Preset, architecture and layer sizes.", "预设、网络结构和层大小。"),

@@ -32,18 +32,51 @@ def build_model(config: TrainConfig, train_texts: Sequence[str], classes: Sequen
     text = keras.Input(shape=(1,), dtype="string", name="text")
     if config.uses_encoder:
         inputs, hidden = _encoder_inputs(config, train_texts, text, train_vectors)
+        outputs = _probabilities(hidden, classes)
     elif config.family == "mlp":
-        inputs, hidden = text, _mlp_body(config, _tf_idf_features(config, train_texts, text))
+        inputs, outputs = text, _head(config, _tf_idf_features(config, train_texts, text), classes)
     else:
-        inputs, hidden = text, _sequence_body(config, _token_ids(config, train_texts, text))
-    outputs = layers.Dense(len(classes), activation="softmax", name="probabilities")(hidden)
-    model = keras.Model(inputs, outputs, name=f"{config.family}_sentiment")
+        inputs, outputs = text, _head(config, _token_ids(config, train_texts, text), classes)
+    return _compiled(keras.Model(inputs, outputs, name=f"{config.family}_sentiment"), config)
+
+
+def build_numeric_model(config: TrainConfig, features: keras.KerasTensor, classes: Sequence[str],
+                        optimizer_class: type[keras.optimizers.Adam] = keras.optimizers.Adam) -> keras.Model:
+    """The part of `build_model`'s network after its string front end, reading `features` (dense TF-IDF rows or
+    token ids) instead of raw text; its layers have the same names, so trained weights copy over by name.
+
+    Strategies over several devices or machines cannot run string lookups inside the model (TF#80951), so
+    core/distributed.py trains this one on texts vectorised beforehand, with its own kind of Adam.
+    """
+    return _compiled(keras.Model(features, _head(config, features, classes), name=f"{config.family}_numeric"),
+                     config, optimizer_class)
+
+
+def text_front_end(model: keras.Model) -> keras.Model:
+    """The string part of a TF-IDF or sequence model from `build_model`: raw texts in, what its head reads out
+    (sparse TF-IDF rows, or padded token ids)."""
+    last = "tf_idf" if any(layer.name == "tf_idf" for layer in model.layers) else "vectorizer"
+    return keras.Model(model.inputs, model.get_layer(last).output, name="front_end")
+
+
+def _compiled(model: keras.Model, config: TrainConfig,
+              optimizer_class: type[keras.optimizers.Adam] = keras.optimizers.Adam) -> keras.Model:
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate, clipnorm=config.clipnorm),
+        optimizer=optimizer_class(learning_rate=config.learning_rate, clipnorm=config.clipnorm),
         loss="categorical_crossentropy",
         metrics=["accuracy"],
     )
     return model
+
+
+def _head(config: TrainConfig, features: keras.KerasTensor, classes: Sequence[str]) -> keras.KerasTensor:
+    """The trainable network over vectorised text: dense layers over TF-IDF, or a sequence body over token ids."""
+    body = _mlp_body if config.family == "mlp" else _sequence_body
+    return _probabilities(body(config, features), classes)
+
+
+def _probabilities(hidden: keras.KerasTensor, classes: Sequence[str]) -> keras.KerasTensor:
+    return layers.Dense(len(classes), activation="softmax", name="probabilities")(hidden)
 
 
 def _tf_idf_features(config: TrainConfig, train_texts: Sequence[str], inputs: keras.KerasTensor) -> keras.KerasTensor:

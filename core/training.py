@@ -23,6 +23,14 @@ import tensorflow as tf
 from core.augment import augment
 from core.config import TrainConfig
 from core.data import Dataset
+from core.distributed import (
+    Columns,
+    Distribution,
+    copy_trained_weights,
+    needs_numeric_inputs,
+    strategy_kind,
+    train_numeric,
+)
 from core.encoder import EmbeddingStopped, Encoding
 from core.errors import ConfigError, StudioError, TrainingError
 from core.limits import PUBLIC_SLOTS_PER_VISITOR, duration_words
@@ -237,9 +245,12 @@ def _visible_gpus() -> list[Any]:
         return gpus
 
 
-def _strategy() -> tf.distribute.Strategy:
-    """Mirrored over several GPUs; otherwise TensorFlow's default placement (one GPU, or the CPU)."""
-    return tf.distribute.MirroredStrategy() if len(_visible_gpus()) > 1 else tf.distribute.get_strategy()
+def _local_distribution(config: TrainConfig) -> Distribution:
+    """Mirrored over several GPUs (trained on vectorised texts, core/distributed.py); otherwise TensorFlow's
+    default placement (one GPU, or the CPU), which trains the string-input model with `fit`."""
+    if strategy_kind(len(_visible_gpus()), multi_worker=False, uses_encoder=config.uses_encoder) == "mirrored":
+        return Distribution(tf.distribute.MirroredStrategy())
+    return Distribution(tf.distribute.get_strategy())
 
 
 class TrainingJob(TrainingListener):
@@ -258,6 +269,7 @@ class TrainingJob(TrainingListener):
         embed_also: Sequence[str] = (),
         visitor: str | None = None,
         time_limit: float | None = None,
+        distribution: Distribution | None = None,
     ) -> None:
         """Args:
         config, train, validation: what to train and watch it on.
@@ -268,6 +280,8 @@ class TrainingJob(TrainingListener):
         visitor: who asked for the run (public mode), so the queue gives each visitor a fair share of slots.
         time_limit: seconds the run may take once admitted; then it stops itself as a Stop would, keeping the
             best epoch, and is saved as a finished run (public mode's PUBLIC_TRAIN_SECONDS). None: no limit.
+        distribution: the strategy to train under (a cluster of workers, core.distributed.connect); None picks
+            the local one: mirrored over several GPUs, else the default.
         """
         self.config = config
         self.train = train
@@ -282,7 +296,10 @@ class TrainingJob(TrainingListener):
         self._thread = threading.Thread(target=self._run, name="training-job", daemon=True)
         self._status = JobStatus.QUEUED
         self._error: str | None = None
-        self._device = device_description()
+        self.failure: Exception | None = None  # what failed the job, for callers that act on its type
+        self._distribution = distribution
+        workers = distribution.cluster.workers if distribution and distribution.cluster else 1
+        self._device = device_description() if workers == 1 else f"{workers} workers × {device_description()}"
         self._started_at: float | None = None
         self._progress = _Progress(epochs=config.epochs)
         self._embed_also = tuple(embed_also)
@@ -380,6 +397,7 @@ class TrainingJob(TrainingListener):
             self._set_status(JobStatus.STOPPED if stopped else JobStatus.FINISHED)
         except Exception as error:  # the thread must report every failure, not die silently
             with self._lock:
+                self.failure = error
                 self._error = _describe_failure(error)
                 self._status = JobStatus.FAILED
 
@@ -401,20 +419,30 @@ class TrainingJob(TrainingListener):
                                     "train on fewer rows.") from None
             return
         keras.utils.set_random_seed(config.seed)
-        with _strategy().scope():
+        distribution = self._distribution or _local_distribution(config)
+        with distribution.local_work():
             # The vocabulary comes from the real texts only: a swap's made-up word pairs are not words to learn.
             model = build_model(config, self.train.texts, self.classes, train_vectors)
-        train_data = self._tf_dataset(train, train_vectors, shuffle=True, weighted=True)
-        validation_data = self._tf_dataset(self.validation, validation_vectors) if self.validation else None
         batches_per_epoch = math.ceil(len(train) / config.batch_size)
         recorder = _Recorder(self, config, batches_per_epoch=batches_per_epoch)
         # Pruning runs first, so the weights the recorder keeps at each epoch's end are already pruned.
         pruning = MagnitudePruning(config.prune_sparsity, batches_per_epoch) if config.prune_sparsity else None
         callbacks = [pruning, recorder] if pruning else [recorder]
-        model.fit(train_data, validation_data=validation_data, epochs=config.epochs, callbacks=callbacks, verbose=0, shuffle=False)
+        if needs_numeric_inputs(distribution.strategy):
+            validation = self._columns(self.validation) if self.validation else None
+            trained = train_numeric(model, distribution, config, self._columns(train, weighted=True), validation,
+                                    callbacks)
+        else:
+            train_data = self._tf_dataset(train, train_vectors, shuffle=True, weighted=True)
+            validation_data = self._tf_dataset(self.validation, validation_vectors) if self.validation else None
+            model.fit(train_data, validation_data=validation_data, epochs=config.epochs, callbacks=callbacks,
+                      verbose=0, shuffle=False)
+            trained = model
         recorder.restore_best()
         if pruning:
             pruning.finish()
+        if trained is not model:
+            copy_trained_weights(trained, model)
         self.train_seconds = time.monotonic() - self._started_at
         self.model = model
 
@@ -443,21 +471,29 @@ class TrainingJob(TrainingListener):
         """Strings as a tf.constant (Keras cannot batch numpy object arrays of text) and one-hot labels; the
         inputs are a dict of the texts and their encoder vectors when the model reads those. `weighted` adds
         each row's class weight as Keras's third element (sample weights) when the config asks for them."""
-        index = {label: position for position, label in enumerate(self.classes)}
         texts = tf.constant(list(dataset.texts), dtype=tf.string)[:, None]
-        positions = [index[label] for label in dataset.labels]
-        targets = keras.utils.to_categorical(positions, len(self.classes))
         inputs = texts if vectors is None else {VECTORS_INPUT: vectors}
         if vectors is not None and self.config.uses_tf_idf:
             inputs["text"] = texts
-        columns = (inputs, targets.astype(np.float32))
+        parts = self._columns(dataset, weighted)
+        columns = (inputs, parts.targets)
         if weighted and self.config.class_weight == "balanced":
-            weights = balanced_class_weights(dataset.labels, self.classes)
-            columns += (np.array([weights[label] for label in dataset.labels], dtype=np.float32),)
+            columns += (parts.weights,)
         data = tf.data.Dataset.from_tensor_slices(columns)
         if shuffle:
             data = data.shuffle(len(dataset), seed=self.config.seed, reshuffle_each_iteration=True)
         return data.batch(self.config.batch_size).prefetch(tf.data.AUTOTUNE)
+
+    def _columns(self, dataset: Dataset, weighted: bool = False) -> Columns:
+        """The texts, one-hot targets and loss weights of a part; weights are 1 unless `weighted` and the config
+        balances the classes."""
+        index = {label: position for position, label in enumerate(self.classes)}
+        targets = keras.utils.to_categorical([index[label] for label in dataset.labels], len(self.classes))
+        weights = np.ones(len(dataset), dtype=np.float32)
+        if weighted and self.config.class_weight == "balanced":
+            by_class = balanced_class_weights(dataset.labels, self.classes)
+            weights = np.array([by_class[label] for label in dataset.labels], dtype=np.float32)
+        return Columns(dataset.texts, targets.astype(np.float32), weights, self.classes)
 
     # --- TrainingListener: called by _Recorder (and the encoder's progress) in the training thread -----------
     def _record_embedding(self, done: int, total: int) -> None:

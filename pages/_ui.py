@@ -124,8 +124,11 @@ def _device() -> str:
 
 
 def device_text(description: str) -> str:
-    """core's device description ("CPU (2 cores)", "2 GPUs: A, B") in the session's language; GPU names and
-    anything else stay as they are."""
+    """core's device description ("CPU (2 cores)", "2 GPUs: A, B", "2 workers × CPU (2 cores)" for a model
+    trained on several machines) in the session's language; GPU names and anything else stay as they are."""
+    workers = re.fullmatch(r"(\d+) workers × (.+)", description)
+    if workers:
+        return t("device_workers", workers=int(workers.group(1)), device=device_text(workers.group(2)))
     cpu = re.fullmatch(r"CPU \((\d+) cores\)", description)
     if cpu:
         return t("device_cpu", cores=int(cpu.group(1)))
