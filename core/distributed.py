@@ -159,10 +159,11 @@ def connect(cluster: Cluster, timeout: float = DEFAULT_WORKER_TIMEOUT) -> Distri
 def train_numeric(model: keras.Model, distribution: Distribution, config: TrainConfig, train: Columns,
                   validation: Columns | None, callbacks: Sequence[keras.callbacks.Callback]) -> keras.Model:
     """Trains the network of `model` (from `build_model`) under `distribution.strategy` as `model.fit` would,
-    callbacks included, and returns the trained numeric copy (`copy_trained_weights` puts it into `model`).
+    callbacks included, and returns the trained numeric copy (`copy_weights` puts it into `model`).
 
-    The texts go through the model's own front end once; a numeric copy of the rest of the network trains on
-    the result. Each callback's model is that copy.
+    The texts go through the model's own front end once; a numeric copy of the rest of the network, starting
+    from `model`'s own initial weights (so from where one process would start), trains on the result. Each
+    callback's model is that copy.
 
     Raises:
         ClusterError: the model reads sentence-encoder vectors, which this loop does not feed.
@@ -179,6 +180,10 @@ def train_numeric(model: keras.Model, distribution: Distribution, config: TrainC
         _check_same_inputs(distribution, model, config)
         with strategy.scope():
             numeric = build_numeric_model(config, _input_like(train_features), train.classes, SummedGradientsAdam)
+            copy_weights(model, numeric)
+            # Adam's slots made now, not on the step's first trace, where tf.function would lift them into a
+            # conditional initialiser that fails under MirroredStrategy ("must feed a value for placeholder").
+            numeric.optimizer.build(numeric.trainable_variables)
         loop = _Loop(numeric, strategy, config, distribution)
         loop.fit(train.with_features(train_features),
                  validation.with_features(validation_features) if validation else None, callbacks)
@@ -191,11 +196,12 @@ def train_numeric(model: keras.Model, distribution: Distribution, config: TrainC
     return numeric
 
 
-def copy_trained_weights(numeric: keras.Model, model: keras.Model) -> None:
-    """Puts the weights of `build_numeric_model`'s layers into the same-named layers of the string-input model."""
-    for layer in numeric.layers:
+def copy_weights(source: keras.Model, target: keras.Model) -> None:
+    """Sets the weights of every trainable layer of `target` to those of the same-named layer of `source`: between
+    a `build_model` model and its `build_numeric_model` copy, whichever way."""
+    for layer in target.layers:
         if layer.trainable_weights:
-            model.get_layer(layer.name).set_weights(layer.get_weights())
+            layer.set_weights(source.get_layer(layer.name).get_weights())
 
 
 @dataclass(frozen=True)
@@ -327,17 +333,27 @@ class _Loop:
         return {"val_loss": loss_sum / len(validation), "val_accuracy": correct / len(validation)}
 
     def _dataset_function(self, train: Columns) -> Any:
-        """Each worker reads its own shard of the rows, shuffled per epoch, batched per replica and made dense."""
+        """Each worker reads its own shard of the rows, shuffled per epoch, in whole per-replica batches made dense.
+
+        Every replica gets the same number of full batches, as many as the smallest shard fills: a replica left
+        without a batch at the last step gets an empty stand-in from tf.distribute, which fails to trace here.
+        So up to a global batch of rows (different ones each epoch, as they are shuffled) sits out each epoch,
+        where `fit` would train a last, smaller batch.
+        """
         replicas = self.strategy.num_replicas_in_sync
-        per_replica_batch = math.ceil(self.config.batch_size / replicas)
+        per_replica_batch = max(1, min(self.config.batch_size, len(train)) // replicas)
         columns = (train.features, train.targets.astype(np.float32), train.weights.astype(np.float32))
         seed = self.config.seed
 
         def dataset(context: tf.distribute.InputContext) -> tf.data.Dataset:
+            local_replicas = replicas // context.num_input_pipelines
+            smallest_shard = len(train) // context.num_input_pipelines
+            batches = max(1, smallest_shard // per_replica_batch // local_replicas) * local_replicas
             data = tf.data.Dataset.from_tensor_slices(columns)
             data = data.shard(context.num_input_pipelines, context.input_pipeline_id)
             data = data.shuffle(len(train), seed=seed, reshuffle_each_iteration=True)
-            return data.batch(per_replica_batch).map(_densified).prefetch(tf.data.AUTOTUNE)
+            data = data.batch(per_replica_batch, drop_remainder=True).take(batches)
+            return data.map(_densified).prefetch(tf.data.AUTOTUNE)
 
         return dataset
 

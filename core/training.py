@@ -26,7 +26,7 @@ from core.data import Dataset
 from core.distributed import (
     Columns,
     Distribution,
-    copy_trained_weights,
+    copy_weights,
     needs_numeric_inputs,
     strategy_kind,
     train_numeric,
@@ -442,7 +442,7 @@ class TrainingJob(TrainingListener):
         if pruning:
             pruning.finish()
         if trained is not model:
-            copy_trained_weights(trained, model)
+            copy_weights(trained, model)
         self.train_seconds = time.monotonic() - self._started_at
         self.model = model
 
