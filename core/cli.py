@@ -150,7 +150,7 @@ def _add_cluster_flags(train: argparse.ArgumentParser) -> None:
                        help="every worker's address, the same list on every machine; builds TF_CONFIG for you")
     group.add_argument("--worker-index", metavar="N", help="this machine's place in --workers, from 0")
     group.add_argument("--worker-timeout", metavar="SECONDS",
-                       help="how long a worker waits for the others, at start and at each step, before it stops "
+                       help="how long a worker, once training, waits for the others before it stops "
                             f"with an error (default {DEFAULT_WORKER_TIMEOUT:g})")
 
 

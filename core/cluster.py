@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from core.config import TrainConfig
 
 TF_CONFIG_VARIABLE = "TF_CONFIG"
-# Seconds a worker waits for the others (to start, or to finish a step) before it gives up.
+# Seconds a worker, once training, waits for the others (to finish a step) before it gives up.
 DEFAULT_WORKER_TIMEOUT = 120.0
 # Exit code of a worker that lost the others: its TensorFlow cannot shut down cleanly any more.
 EXIT_WORKER_LOST = 3

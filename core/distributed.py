@@ -1,6 +1,6 @@
 """Training over several local GPUs or several machines: the strategy, its numeric training loop and a watchdog.
 
-Two limits of this TensorFlow/Keras stack shape it, both reproduced here (bench/RESULTS.md):
+Two limits of this TensorFlow/Keras stack shape it, both reproduced (README, "Training on several machines"):
 - a string `TextVectorization` inside a model fails under MirroredStrategy (TF#80951: AddN on strings);
 - Keras 3 `model.fit` under MultiWorkerMirroredStrategy is unsupported (keras#20585).
 So the texts are vectorised once, outside the model and identically on every worker, and the network after the
@@ -10,7 +10,6 @@ are then copied into the ordinary string-input model, which is what gets saved a
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 import threading
@@ -60,8 +59,9 @@ class Watchdog:
     """Ends a worker that waited `timeout` seconds without progress: a lost peer must not make it hang.
 
     It first aborts TensorFlow's collectives, so the stuck step raises and training fails with a
-    WorkerLostError; a worker stuck where no collective can be aborted (waiting at start for a peer that never
-    came) is ended `_ABORT_GRACE_SECONDS` later with the same message on stderr and EXIT_WORKER_LOST.
+    WorkerLostError; a worker still stuck `_ABORT_GRACE_SECONDS` later is ended with the same message on stderr
+    and EXIT_WORKER_LOST. It cannot end the wait inside MultiWorkerMirroredStrategy's constructor for a peer
+    that never starts: TensorFlow holds the GIL there, so no Python thread runs (README: wrap it in `timeout`).
     """
 
     def __init__(self, timeout: float, message: str) -> None:
@@ -146,8 +146,9 @@ class Distribution:
 
 
 def connect(cluster: Cluster, timeout: float = DEFAULT_WORKER_TIMEOUT) -> Distribution:
-    """Joins the cluster TF_CONFIG describes (set it to `cluster.tf_config()` first), waiting at most `timeout`
-    seconds for the other workers. Call it before any other TensorFlow op: collectives are set up at start-up.
+    """Joins the cluster TF_CONFIG describes (set it to `cluster.tf_config()` first); once joined, a worker that
+    waits `timeout` seconds for the others gives up. Call it before any other TensorFlow op: collectives are set
+    up at start-up.
     """
     watchdog = Watchdog(timeout, f"no answer from the other workers for {timeout:g} s").start()
     options = tf.distribute.experimental.CommunicationOptions(timeout_seconds=timeout)

@@ -280,3 +280,4 @@ def test_the_models_page_shows_a_cluster_run_s_device_in_the_user_s_language(mon
 
     monkeypatch.setattr(_ui, "t", lambda key, **values: i18n.t(key, "zh", **values))
     assert _ui.device_text("2 workers × CPU (2 cores)") == "2 台机器 × CPU（2 核）"
+
