@@ -39,7 +39,7 @@ NAV_KEY = "app_nav"
 # link is clicked (Streamlit closes it only for a mobile User-Agent), so phones navigate from this row instead.
 # A CSS media query decides by the viewport's width, whatever the browser says it is.
 PHONE_NAV_KEY = "app_nav_phone"
-_PHONE_NAV_CSS = f"""<style>
+PHONE_NAV_CSS = f"""<style>
 .st-key-{PHONE_NAV_KEY} {{ display: none; }}
 @media (max-width: 767.98px) {{ .st-key-{PHONE_NAV_KEY} {{ display: flex; }} }}
 </style>"""
@@ -69,7 +69,7 @@ def navigation_ui() -> None:
 
 # On a phone-wide screen only: the menu as a row of links above the page (see PHONE_NAV_KEY).
 def phone_navigation_ui() -> None:
-    st.html(_PHONE_NAV_CSS)
+    st.html(PHONE_NAV_CSS)
     with st.container(key=PHONE_NAV_KEY, horizontal=True, gap="small"):
         _page_links()
 

@@ -135,7 +135,7 @@ def test_evaluate_lists_the_top_confusions_of_many_classes_instead_of_a_matrix(w
         predicted += [classes[(index + 1) % 50]] * index + [label] * (60 - index)
     probabilities = np.eye(50)[[classes.index(label) for label in predicted]]
     evaluation = evaluate_probabilities([str(i) for i in range(len(true))], true, probabilities, classes)
-    with_model.session_state["workspace"].evaluation = EvaluationResult(evaluation, "news.csv", len(true))
+    with_model.session_state["workspace"].in_use.evaluation = EvaluationResult(evaluation, "news.csv", len(true))
     open_page(with_model, "pages/3_Evaluate.py")
     assert not with_model.exception
     assert "Top confusions" in [header.value for header in with_model.subheader]
