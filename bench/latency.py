@@ -96,12 +96,15 @@ def measure_preset(preset_name: str, corpus: Corpus, peer_file: Path, workdir: P
     import joblib
 
     from core.config import preset
+    from core.experiment import encoder_metadata
     from core.predict import Predictor
     from core.registry import ModelRegistry
 
     config = preset(preset_name).replace(epochs=epochs)
     job = train_ours(config, split_for_training(corpus.train, config))
-    info = ModelRegistry(workdir).save(job.model, {"preset": preset_name, "classes": list(job.classes)}, name=preset_name)
+    metadata = {"preset": preset_name, "classes": list(job.classes), "config": config.to_dict(),
+                **encoder_metadata(config)}  # a model over encoder vectors loads only with its encoder's identity
+    info = ModelRegistry(workdir).save(job.model, metadata, name=preset_name)
     predictor = Predictor.load(info.path)
     pipeline = joblib.load(peer_file)
     texts = list(corpus.test.texts)

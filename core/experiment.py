@@ -132,7 +132,7 @@ def run_metadata(job: TrainingJob, split: Split, evaluation: Evaluation) -> dict
     report = split.train.report
     metrics = evaluation.to_dict()
     metrics["misclassified"] = metrics["misclassified"][:MAX_SAVED_MISTAKES]
-    return {**_encoder_metadata(job.config),
+    return {**encoder_metadata(job.config),
         "preset": job.config.preset,
         "config": job.config.to_dict(),
         "classes": list(job.classes),
@@ -153,7 +153,7 @@ def run_metadata(job: TrainingJob, split: Split, evaluation: Evaluation) -> dict
     }
 
 
-def _encoder_metadata(config: TrainConfig) -> dict[str, Any]:
+def encoder_metadata(config: TrainConfig) -> dict[str, Any]:
     """{"encoder": name, version and checksum} for a model over encoder vectors: loading it checks them."""
     if not config.uses_encoder:
         return {}
