@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.e2e.conftest import (
     SCREENSHOT_DIR,
@@ -86,6 +87,20 @@ def _train(page: Page, epochs: int) -> None:
     wait_for_app(page)
 
 
+def _pick_first_option(page: Page, picker: Locator) -> None:
+    """Chooses the first option left in a multiselect. Its list may still be open after the last choice, or close
+    when the rerun that choice started redraws it, so it is opened only when it is not, and tried again once."""
+    for attempt in range(3):
+        if picker.get_attribute("aria-expanded") != "true":
+            picker.click()
+        try:
+            page.get_by_role("option").first.click(timeout=10_000)
+            return
+        except PlaywrightTimeoutError:
+            if attempt == 2:
+                raise
+
+
 def test_train_page_and_models_page_at_desktop_and_phone_width(page: Page, app_server: str) -> None:
     page.goto(app_server)
     wait_for_app(page, timeout_ms=FIRST_RUN_MS)
@@ -116,8 +131,7 @@ def test_train_page_and_models_page_at_desktop_and_phone_width(page: Page, app_s
     go_to(page, "Models")
     picker = page.get_by_role("combobox", name="Saved models to compare")
     for _ in range(2):
-        picker.click()
-        page.get_by_role("option").first.click()
+        _pick_first_option(page, picker)
         wait_for_app(page)
     page.keyboard.press("Escape")
     names = set(page.get_by_test_id("stDataFrame").first.locator('[role="gridcell"]').all_inner_texts())
