@@ -34,6 +34,8 @@ SCREENSHOT_DIR = REPO_ROOT / "artifacts" / "screenshots"
 DEFAULT_APP = os.environ.get("STUDIO_E2E_APP", "app.py")
 SERVER_START_TIMEOUT_S = 60
 PAGE_TIMEOUT_MS = 30_000
+# A fresh server's first run imports TensorFlow: 5-30 s alone, more on a busy machine.
+FIRST_RUN_TIMEOUT_MS = 120_000
 CHROMIUM_ARGS = [
     "--no-sandbox",  # CI runs as root, where Chromium's sandbox refuses to start
     "--disable-gpu",
@@ -184,9 +186,18 @@ def start_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[...
 
 
 @pytest.fixture(scope="session")
-def app_server(start_app: Callable[..., AppServer]) -> str:
-    """Base URL of the app (STUDIO_E2E_APP, default app.py) shared by the whole session."""
-    return start_app().url
+def app_server(start_app: Callable[..., AppServer], browser: Browser) -> str:
+    """Base URL of the app (STUDIO_E2E_APP, default app.py) shared by the whole session, warmed up: its first page
+    has been shown once, so no test pays the first run's TensorFlow import (over 30 s on a busy machine) inside
+    a step bounded by PAGE_TIMEOUT_MS. A fresh server's first page is tested in test_fresh_start.py."""
+    url = start_app().url
+    page = browser.new_page()
+    try:
+        page.goto(url)
+        wait_for_app(page, timeout_ms=FIRST_RUN_TIMEOUT_MS)
+    finally:
+        page.close()
+    return url
 
 
 @pytest.fixture(scope="session")
