@@ -34,7 +34,7 @@ from core.distributed import (
 from core.encoder import EmbeddingStopped, Encoding
 from core.errors import ConfigError, StudioError, TrainingError
 from core.limits import PUBLIC_SLOTS_PER_VISITOR, duration_words
-from core.model import VECTORS_INPUT, build_model
+from core.model import SERVED_LOSS, VECTORS_INPUT, build_model, training_model
 from core.prune import MagnitudePruning
 
 MAX_CONCURRENT_JOBS_VARIABLE = "STUDIO_MAX_CONCURRENT_JOBS"
@@ -433,11 +433,13 @@ class TrainingJob(TrainingListener):
             trained = train_numeric(model, distribution, config, self._columns(train, weighted=True), validation,
                                     callbacks)
         else:
-            train_data = self._tf_dataset(train, train_vectors, shuffle=True, weighted=True)
-            validation_data = self._tf_dataset(self.validation, validation_vectors) if self.validation else None
-            model.fit(train_data, validation_data=validation_data, epochs=config.epochs, callbacks=callbacks,
-                      verbose=0, shuffle=False)
-            trained = model
+            fitted = training_model(model, config)
+            train_data = _per_output(self._tf_dataset(train, train_vectors, shuffle=True, weighted=True), fitted)
+            validation_data = (_per_output(self._tf_dataset(self.validation, validation_vectors), fitted)
+                               if self.validation else None)
+            fitted.fit(train_data, validation_data=validation_data, epochs=config.epochs, callbacks=callbacks,
+                       verbose=0, shuffle=False)
+            trained = model  # the fitted twin shares its layers
         recorder.restore_best()
         if pruning:
             pruning.finish()
@@ -602,6 +604,28 @@ class _Progress:
         return seconds_per_batch * (total - batches_done)
 
 
+def _per_output(data: tf.data.Dataset, fitted: keras.Model) -> tf.data.Dataset:
+    """`data` with its targets given once per output when the fitted model has several (a multi-head twin from
+    core.model.training_model); every head learns the same labels."""
+    if not isinstance(fitted.output, dict):
+        return data
+    names = list(fitted.output)
+    return data.map(lambda inputs, targets, *weights: (inputs, {name: targets for name in names}, *weights))
+
+
+# What a multi-head twin (core.model.training_model) calls the averaged probabilities' metrics in Keras's logs,
+# and the names every other model's logs use for them, which the charts and early stopping read.
+_TWIN_METRICS = {"probabilities_accuracy": "accuracy", f"probabilities_{SERVED_LOSS}": "loss"}
+
+
+def _served_logs(logs: dict[str, Any]) -> dict[str, Any]:
+    """Keras's logs under the plain names, whichever model was fitted; a twin's per-head losses are dropped."""
+    if not any(name.removeprefix("val_") in _TWIN_METRICS for name in logs):
+        return logs
+    return {prefix + plain: logs[prefix + name] for prefix in ("", "val_") for name, plain in _TWIN_METRICS.items()
+            if prefix + name in logs}
+
+
 def _log_line(entry: dict[str, float], epochs: int) -> str:
     metrics = " - ".join(
         f"{name}: {entry[name]:.4f}" for name in ("loss", "accuracy", "val_loss", "val_accuracy") if name in entry
@@ -642,7 +666,7 @@ class _Recorder(keras.callbacks.Callback):
         self.epoch_started = time.monotonic()
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-        logs = logs or {}
+        logs = _served_logs(logs or {})
         loss = float(logs.get("loss", math.nan))
         if math.isnan(loss) or math.isinf(loss):
             self.model.stop_training = True
@@ -655,7 +679,7 @@ class _Recorder(keras.callbacks.Callback):
             self.model.stop_training = True
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        logs = {name: float(value) for name, value in (logs or {}).items()}
+        logs = {name: float(value) for name, value in _served_logs(logs or {}).items()}
         entry = {"epoch": epoch + 1, **logs, "seconds": time.monotonic() - self.epoch_started}
         entry["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
         self.listener.on_epoch_end(entry)

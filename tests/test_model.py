@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from core.config import TrainConfig, preset
-from core.model import build_model
+from core.model import HEADS, build_model, training_model
 from core.text import SparseTfIdf
 from tests.conftest import make_texts
 
@@ -79,3 +79,44 @@ def test_layer_sizes_give_that_many_hidden_layers():
     texts, _ = make_texts(30)
     model = build_model(TrainConfig(family="gru", layer_sizes=[4, 5, 6], vocab_size=100, embedding_dim=4), texts, CLASSES)
     assert [layer.units for layer in model.layers if isinstance(layer, keras.layers.GRU)] == [4, 5, 6]
+
+
+def _encoder_and_words_model() -> tuple[keras.Model, dict[str, tf.Tensor], np.ndarray]:
+    """A model over random "encoder vectors" and TF-IDF, with a batch of its inputs and one-hot targets."""
+    texts, labels = make_texts(40)
+    vectors = np.random.default_rng(0).normal(size=(len(texts), 384)).astype("float32")
+    model = build_model(preset("transfer").replace(features="encoder_tf_idf"), texts, CLASSES, vectors)
+    inputs = {"text": tf.constant(texts)[:, None], "vectors": tf.constant(vectors)}
+    return model, inputs, keras.utils.to_categorical([CLASSES.index(label) for label in labels], 2)
+
+
+def test_the_encoder_and_words_model_serves_the_average_of_its_two_heads():
+    model, inputs, _ = _encoder_and_words_model()
+    heads = keras.Model(model.input, [model.get_layer(name).output for name in HEADS])
+    first, second = (np.asarray(output) for output in heads(inputs))
+    assert not np.allclose(first, second)
+    np.testing.assert_allclose(np.asarray(model(inputs)), (first + second) / 2, rtol=1e-5)
+
+
+def test_each_head_learns_from_its_own_loss_not_from_the_average():
+    """The vector head's gradient is the same whatever the TF-IDF head predicts: the heads train as two models
+    would. Fitting the average couples them (the head that is right already takes the gradient)."""
+    model, inputs, targets = _encoder_and_words_model()
+    twin = training_model(model, preset("transfer"))
+    vector_kernel = twin.get_layer("vector_head").kernel
+
+    def vector_head_gradient() -> np.ndarray:
+        with tf.GradientTape() as tape:
+            predictions = twin(inputs, training=False)
+            loss = twin.compute_loss(x=inputs, y={name: targets for name in predictions}, y_pred=predictions)
+        return np.asarray(tape.gradient(loss, vector_kernel))
+
+    before = vector_head_gradient()
+    tf_idf_head = twin.get_layer("tf_idf_head")
+    tf_idf_head.kernel.assign(tf_idf_head.kernel * 5.0 + 1.0)
+    np.testing.assert_allclose(vector_head_gradient(), before, rtol=1e-4, atol=1e-7)
+
+
+def test_a_model_with_one_head_is_fitted_as_it_is():
+    model = build_model(preset("default"), make_texts(40)[0], CLASSES)
+    assert training_model(model, preset("default")) is model
