@@ -31,7 +31,7 @@ from typing import Any
 
 from _common import MEGABYTE, PeakMemory, base_parser, command_line, report
 
-from tests.e2e.conftest import (
+from tests.e2e.support import (
     CHROMIUM,
     CHROMIUM_ARGS,
     AppServer,
@@ -172,7 +172,7 @@ def _upload_and_read(page: Any, name: str, content: bytes) -> str:
 
 def _set_epochs_and_train(page: Any, epochs: int, batch_size: int | None = None) -> set[str]:
     """Sets the run on the Train page and presses Train; returns the error boxes shown before pressing."""
-    from tests.e2e.conftest import fill_training_form
+    from tests.e2e.support import fill_training_form
 
     go_to(page, "Train")
     fill_training_form(page, epochs=epochs, batch_size=batch_size, early_stopping=False)

@@ -2,7 +2,7 @@
 point, how often the live chart redraws, how long a page switch takes while a job runs, and the server's peak
 memory (the streamlit process and its children, sampled every 0.2 s) while training `default` on MR.
 
-It drives the app exactly as the browser tests do (tests/e2e/conftest.py): `streamlit run app.py` on a free
+It drives the app exactly as the browser tests do (tests/e2e/support.py): `streamlit run app.py` on a free
 port, headless Debian Chromium, clicks in the sidebar.
 
     .venv/bin/python bench/app.py            # 20 s of chart watching, 12 page switches
@@ -20,7 +20,7 @@ from typing import Any
 
 from _common import PeakMemory, base_parser, command_line, percentile, report
 
-from tests.e2e.conftest import (
+from tests.e2e.support import (
     CHART_POINTS_JS,
     CHROMIUM,
     CHROMIUM_ARGS,

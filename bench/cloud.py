@@ -64,7 +64,7 @@ def main() -> None:
     parser.add_argument("--memory-gb", type=float, default=CLOUD_MEMORY_GB, help="memory cap in 1e9 bytes")
     parser.add_argument("--data", type=Path, default=TEN_THOUSAND_ROWS, help="file the concurrent sessions upload")
     arguments = parser.parse_args()
-    from tests.e2e.conftest import CHROMIUM
+    from tests.e2e.support import CHROMIUM
 
     if not CHROMIUM.exists():
         print(f"Skipping: {CHROMIUM} is missing (apt-get install chromium); the rehearsal needs a real browser.")
@@ -290,7 +290,7 @@ def rehearse(python: Path, limit_bytes: int, data: Path | None, evict: bool) -> 
     serving venv from the page cache first (a venv of its own; this one's files are mapped by other processes)."""
     from playwright.sync_api import sync_playwright
 
-    from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, launch_app
+    from tests.e2e.support import CHROMIUM, CHROMIUM_ARGS, launch_app
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-cloud-"))
     if evict:
@@ -348,7 +348,7 @@ def _visitor(browser: Any, index: int) -> Iterator[Any]:
 def open_first_page(page: Any, url: str, started: float) -> float:
     """Seconds from `started` (the server's launch) until the home heading and the app's menu both show."""
     from core.i18n import t
-    from tests.e2e.conftest import app_menu
+    from tests.e2e.support import app_menu
 
     page.goto(url)
     page.get_by_role("heading", name=t("app_title"), level=1).wait_for(timeout=FIRST_PAGE_TIMEOUT_MS)
@@ -359,7 +359,7 @@ def open_first_page(page: Any, url: str, started: float) -> float:
 def sample_train_predict(page: Any) -> dict[str, Any]:
     """The bundled sample → Train with the preset the page suggests → Predict one sentence; seconds from Train to
     saved."""
-    from tests.e2e.conftest import go_to, load_sample_on_data_page, wait_for_app
+    from tests.e2e.support import go_to, load_sample_on_data_page, wait_for_app
 
     go_to(page, "Data")
     load_sample_on_data_page(page)
@@ -378,7 +378,7 @@ def sample_train_predict(page: Any) -> dict[str, Any]:
 
 
 def _train_and_wait(page: Any) -> float:
-    from tests.e2e.conftest import press_train
+    from tests.e2e.support import press_train
 
     started = time.monotonic()
     press_train(page)
@@ -404,7 +404,7 @@ def _rows_kept(page: Any) -> str:
 def _public_mode_shown(page: Any) -> bool:
     """Whether the Models page says models last only for this session, which it says in public mode alone."""
     from core.i18n import t
-    from tests.e2e.conftest import go_to
+    from tests.e2e.support import go_to
 
     go_to(page, "Models")
     return page.get_by_text(t("models_session_only")).count() == 1
@@ -412,7 +412,7 @@ def _public_mode_shown(page: Any) -> bool:
 
 def concurrent_sessions(browser: Any, url: str, data: Path) -> list[dict[str, Any]]:
     """Three visitors load `data`; two press Train at once, the third right after and must wait in line."""
-    from tests.e2e.conftest import go_to, press_train, upload, wait_for_app
+    from tests.e2e.support import go_to, press_train, upload, wait_for_app
 
     names = ("2 (at once)", "3 (at once)", "4 (queued)")
     with _visitor(browser, 0) as a, _visitor(browser, 1) as b, _visitor(browser, 2) as c:

@@ -1,35 +1,15 @@
-"""Shared fixtures: tiny generated sentiment data (seconds to train on) and paths to the real corpora."""
+"""Shared fixtures: tiny generated sentiment data, and one tiny model trained once per session (seconds to train)."""
 
 from __future__ import annotations
 
 import os
-import random
 from pathlib import Path
 
 import pytest
 
+from tests.support import RUN_TIMEOUT, TINY_MODEL, csv_bytes, labelled_rows, make_texts, tiny_config
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-REPO = Path(__file__).resolve().parents[1]
-SHARED_DATASETS = REPO.parent / "shared" / "datasets"
-
-_POSITIVE = ["great", "love", "excellent", "wonderful", "好", "喜欢", "棒", "满意"]
-_NEGATIVE = ["awful", "hate", "terrible", "broken", "差", "讨厌", "烂", "失望"]
-_FILLER = ["the", "phone", "film", "hotel", "service", "这个", "手机", "电影", "酒店", "really", "quite"]
-
-
-def make_texts(count: int, seed: int = 0, classes: tuple[str, ...] = ("negative", "positive")) -> tuple[list[str], list[str]]:
-    """Short English/Chinese texts whose label is given away by one sentiment word (neutral for 3 classes)."""
-    rng = random.Random(seed)
-    words = {"positive": _POSITIVE, "negative": _NEGATIVE, "neutral": ["ok", "average", "一般", "还行"]}
-    texts, labels = [], []
-    for index in range(count):
-        label = classes[index % len(classes)]
-        sentence = rng.sample(_FILLER, 3) + [rng.choice(words[label])]
-        rng.shuffle(sentence)
-        texts.append(" ".join(sentence) + f" {index}")
-        labels.append(label)
-    return texts, labels
 
 
 @pytest.fixture
@@ -40,9 +20,16 @@ def tiny_dataset():
     return Dataset(tuple(texts), tuple(labels))
 
 
-def shared_dataset(name: str) -> Path:
-    """A real corpus folder from ../shared/datasets, or a skip when this checkout has none beside it."""
-    folder = SHARED_DATASETS / name
-    if not folder.is_dir():
-        pytest.skip(f"{folder} is not available")
-    return folder
+@pytest.fixture(scope="session")
+def trained_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A models folder holding one tiny model, trained once through the workspace like the Train page does
+    (tests/test_workspace.py and the AppTest pages that need a model share it)."""
+    from core.workspace import Workspace
+
+    root = tmp_path_factory.mktemp("trained") / "models"
+    workspace = Workspace(models_root=root)
+    workspace.load_upload(csv_bytes(labelled_rows(80)), name="tiny.csv")
+    job = workspace.start_training(tiny_config(preset="default"), name=TINY_MODEL)
+    job.wait(RUN_TIMEOUT)
+    assert workspace.last_run_info is not None, job.snapshot().error
+    return root

@@ -2,9 +2,71 @@
 
 from __future__ import annotations
 
+import random
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
+
+from core.config import TrainConfig
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATASETS = REPO.parent / "shared" / "datasets"
+# How long a test waits for a tiny training run or an AppTest run (the first imports TensorFlow and traces models;
+# later runs take well under a second).
+RUN_TIMEOUT = 60
+# The model the `trained_models` fixture trains once per session.
+TINY_MODEL = "tiny-model"
+
+_POSITIVE = ["great", "love", "excellent", "wonderful", "好", "喜欢", "棒", "满意"]
+_NEGATIVE = ["awful", "hate", "terrible", "broken", "差", "讨厌", "烂", "失望"]
+_FILLER = ["the", "phone", "film", "hotel", "service", "这个", "手机", "电影", "酒店", "really", "quite"]
+
+
+def make_texts(count: int, seed: int = 0, classes: tuple[str, ...] = ("negative", "positive")) -> tuple[list[str], list[str]]:
+    """Short English/Chinese texts whose label is given away by one sentiment word (neutral for 3 classes)."""
+    rng = random.Random(seed)
+    words = {"positive": _POSITIVE, "negative": _NEGATIVE, "neutral": ["ok", "average", "一般", "还行"]}
+    texts, labels = [], []
+    for index in range(count):
+        label = classes[index % len(classes)]
+        sentence = rng.sample(_FILLER, 3) + [rng.choice(words[label])]
+        rng.shuffle(sentence)
+        texts.append(" ".join(sentence) + f" {index}")
+        labels.append(label)
+    return texts, labels
+
+
+def labelled_rows(count: int = 40, seed: int = 0) -> list[tuple[str, str]]:
+    """`make_texts` as (text, label) rows, ready for `csv_bytes`."""
+    texts, labels = make_texts(count, seed=seed)
+    return list(zip(texts, labels))
+
+
+def csv_bytes(rows: list[tuple[str, ...]], header: tuple[str, ...] = ("text", "label"), delimiter: str = ",",
+              encoding: str = "utf-8") -> bytes:
+    """A small delimited file; fields with the delimiter or quotes are quoted."""
+    def field(value: str) -> str:
+        return f'"{value.replace(chr(34), chr(34) * 2)}"' if delimiter in value or '"' in value else value
+
+    lines = [delimiter.join(map(field, row)) for row in [header, *rows]]
+    return ("\n".join(lines) + "\n").encode(encoding)
+
+
+def tiny_config(**overrides: Any) -> TrainConfig:
+    """A bag-of-words mlp with one layer of 8 that trains on `make_texts` data in a second or two; `overrides`
+    set any other field (or change these)."""
+    return TrainConfig(**{"family": "mlp", "layer_sizes": [8], "vocab_size": 500, "epochs": 2, "batch_size": 16,
+                          **overrides})
+
+
+def shared_dataset(name: str) -> Path:
+    """A real corpus folder from ../shared/datasets, or a skip when this checkout has none beside it."""
+    folder = SHARED_DATASETS / name
+    if not folder.is_dir():
+        pytest.skip(f"{folder} is not available")
+    return folder
 
 
 def assert_same_model(loaded: Any, original: Any) -> None:

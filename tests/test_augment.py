@@ -9,7 +9,7 @@ from core.augment import augment, join, random_deletion, random_swap, tokens
 from core.config import TrainConfig
 from core.data import Dataset
 from core.training import JobStatus, TrainingJob
-from tests.conftest import make_texts
+from tests.support import make_texts
 
 ENGLISH = "the acting was great but the plot made no sense at all"
 CHINESE = "房间很干净，服务也很好，下次还来"

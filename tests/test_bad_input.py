@@ -34,7 +34,7 @@ from core.registry import MAX_NAME_LENGTH, ModelRegistry
 from core.safety import to_safe_csv
 from core.text import tokenize
 from core.training import JobStatus, TrainingJob
-from tests.conftest import make_texts
+from tests.support import make_texts
 
 FAST = TrainConfig(family="mlp", layer_sizes=[8], vocab_size=500, batch_size=16, epochs=2, early_stopping=False)
 

@@ -14,7 +14,7 @@ from core.cli import _config_from_args, _parser, main
 from core.config import SETTINGS, preset
 from core.errors import ConfigError
 from core.i18n import t
-from tests.conftest import REPO, make_texts
+from tests.support import REPO, make_texts
 
 
 @pytest.fixture

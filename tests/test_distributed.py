@@ -28,7 +28,7 @@ from core.cluster import (
 )
 from core.config import preset
 from core.errors import ClusterError
-from tests.conftest import REPO, make_texts, shared_dataset
+from tests.support import REPO, make_texts, shared_dataset
 
 # Each worker process gets this long; a pair that hangs fails the test instead of the CI job.
 WORKER_SECONDS = 180
@@ -149,7 +149,7 @@ def test_a_mirrored_run_over_two_devices_trains_and_saves_a_string_input_model(t
         from core.distributed import Distribution
         from core.predict import Predictor
         from core.training import JobStatus, TrainingJob
-        from tests.conftest import make_texts
+        from tests.support import make_texts
 
         train, validation = (Dataset(*map(tuple, make_texts(count, seed))) for count, seed in ((120, 0), (40, 1)))
         config = preset("default").replace(epochs=4, batch_size=16, learning_rate=0.02, early_stopping=False)

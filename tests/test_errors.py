@@ -30,7 +30,7 @@ from core.evaluate import check_threshold
 from core.i18n import Listing, Message
 from core.limits import check_training
 from core.registry import sanitize_name
-from tests.conftest import make_texts
+from tests.support import make_texts
 
 # Three Latin words in a row are an English phrase left untranslated; names such as "CSV UTF-8" or
 # "Sentiment Studio" are at most two.

@@ -9,7 +9,7 @@ from pathlib import Path
 from core.config import TrainConfig
 from core.data import Dataset
 from core.experiment import held_out, split_for_run
-from tests.conftest import make_texts
+from tests.support import make_texts
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CONFIG = TrainConfig(validation_split=0.2, test_split=0.3, seed=3)

@@ -14,7 +14,7 @@ from core.model import build_model
 from core.predict import MAX_TEXT_CHARACTERS, Predictor
 from core.text import tokenize
 from core.training import TrainingJob
-from tests.conftest import make_texts
+from tests.support import make_texts
 
 
 @pytest.fixture(scope="module")

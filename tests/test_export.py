@@ -15,7 +15,7 @@ from core.errors import RegistryError
 from core.export import ENDPOINT, export_saved_model, saved_model_zip
 from core.predict import Predictor
 from core.training import TrainingJob
-from tests.conftest import make_texts
+from tests.support import make_texts
 
 TEXTS = ["great phone", "这个手机很差", "I hate this 酒店", ""]
 

@@ -24,7 +24,7 @@ from core.model import build_model
 from core.predict import Predictor
 from core.registry import METADATA_FILE, MODEL_FILE, ModelRegistry
 from core.training import JobStatus, TrainingJob, _Recorder
-from tests.conftest import make_texts
+from tests.support import make_texts
 from tests.support import assert_same_model
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -18,7 +18,7 @@ from core.health import (
     language_of_each,
     near_duplicate_groups,
 )
-from tests.conftest import make_texts, shared_dataset
+from tests.support import make_texts, shared_dataset
 
 REVIEW = ("the battery lasts all day and the screen is bright enough to read in the sun, "
           "shipping was quick and the seller answered every question")

@@ -22,7 +22,7 @@ from core.errors import DiskQuotaError, FileTooLargeError, LimitError
 from core.registry import MODEL_FILE, ModelRegistry
 from core.training import JobQueue, JobStatus, TrainingJob
 from core.workspace import Workspace
-from tests.conftest import make_texts
+from tests.support import make_texts
 
 SMALL = dict(family="mlp", layer_sizes=[8], vocab_size=500, batch_size=8, learning_rate=0.05, early_stopping=False)
 GIGABYTE = 1024 ** 3

@@ -23,7 +23,7 @@ from core.model import build_model
 from core.registry import ModelRegistry
 from core.text import tokenize
 from core.training import TrainingJob
-from tests.conftest import REPO, make_texts, shared_dataset
+from tests.support import REPO, make_texts, shared_dataset
 
 # HTML, quotes and apostrophes, CJK, kana and hangul, emoji and symbols, combining marks, Unicode spaces and
 # control characters, digits of other scripts, a long text: where a hand-written copy of the regexes would slip.

@@ -8,7 +8,7 @@ import tensorflow as tf
 from core.config import TrainConfig, preset
 from core.model import HEADS, build_model, training_model
 from core.text import SparseTfIdf
-from tests.conftest import make_texts
+from tests.support import make_texts
 
 CLASSES = ("negative", "positive")
 

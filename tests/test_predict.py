@@ -11,7 +11,7 @@ from core.errors import ModelNotFoundError, RegistryError
 from core.predict import MAX_TEXT_CHARACTERS, Predictor
 from core.registry import ModelRegistry
 from core.training import TrainingJob
-from tests.conftest import make_texts
+from tests.support import make_texts
 
 FAMILIES = {
     "mlp": TrainConfig(family="mlp", layer_sizes=[8], vocab_size=500, epochs=3, batch_size=8, learning_rate=0.02),

@@ -14,7 +14,7 @@ from core.data import Dataset
 from core.prune import MagnitudePruning, _mask, _prunable, sparsity, zipped_size
 from core.registry import MODEL_FILE, ModelRegistry
 from core.training import JobStatus, TrainingJob
-from tests.conftest import make_texts
+from tests.support import make_texts
 
 CONFIG = TrainConfig(family="mlp", layer_sizes=[32], vocab_size=2000, epochs=4, batch_size=16, learning_rate=0.02,
                      early_stopping=False, dropout=0.0)

@@ -13,7 +13,7 @@ from core.data import load_dataset, load_test_dataset, split_dataset
 from core.evaluate import evaluate
 from core.predict import Predictor
 from core.training import JobStatus, TrainingJob
-from tests.conftest import REPO, shared_dataset
+from tests.support import REPO, shared_dataset
 
 pytestmark = pytest.mark.slow
 

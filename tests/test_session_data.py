@@ -7,7 +7,7 @@ import pytest
 from core.errors import EmptyFileError, NotTextError
 from core.session_data import SessionData
 from core.suspects import Suspect
-from tests.conftest import make_texts
+from tests.support import make_texts
 
 
 def _csv(count: int, seed: int = 0) -> bytes:

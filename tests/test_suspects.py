@@ -15,7 +15,7 @@ from core.config import TrainConfig
 from core.data import Dataset
 from core.errors import ClassError, ConfigError
 from core.suspects import corrected, find_suspects, fold_assignment, rank_suspects
-from tests.conftest import make_texts
+from tests.support import make_texts
 
 FAST = TrainConfig(family="mlp", layer_sizes=[16], vocab_size=500, epochs=15, batch_size=16, learning_rate=0.01,
                    early_stopping=False)

@@ -13,7 +13,7 @@ from core.evaluate import THRESHOLDS, Evaluation, decide, evaluate_probabilities
 from core.export import ENDPOINT, export_saved_model
 from core.predict import Predictor
 from core.workspace import Workspace
-from tests.conftest import make_texts
+from tests.support import make_texts
 
 SCORES = np.array([0.9, 0.8, 0.6, 0.4, 0.3, 0.1])
 POSITIVE = np.array([True, True, False, True, False, False])

@@ -24,7 +24,7 @@ from core.training import (
     device_description,
     max_concurrent_jobs,
 )
-from tests.conftest import make_texts
+from tests.support import make_texts
 
 # Unit-length TF-IDF rows are small inputs: a high learning rate lets 96 texts be learnt in 3 epochs.
 FAST = dict(family="mlp", layer_sizes=[8], vocab_size=500, batch_size=8, epochs=3, learning_rate=0.05, early_stopping=False)

@@ -30,8 +30,7 @@ from core.evaluate import evaluate
 from core.limits import PUBLIC_MAX_EPOCHS
 from core.training import JobStatus
 from core.workspace import Workspace
-from tests.app.conftest import RUN_TIMEOUT, TINY_MODEL, csv_bytes, labelled_rows
-from tests.app.conftest import trained_models  # noqa: F401  (a fixture: the tiny model, trained once)
+from tests.support import RUN_TIMEOUT, TINY_MODEL, csv_bytes, labelled_rows
 
 TINY = TrainConfig(family="mlp", layer_sizes=[8], vocab_size=500, epochs=2, batch_size=16, preset="default")
 

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.registry import METADATA_FILE, ModelInfo
 from pages import _compare
-from tests.app.conftest import open_page, unescaped
+from tests.app.support import open_page
 
 HISTORY = [{"epoch": 1, "loss": 0.7, "accuracy": 0.5, "val_loss": 0.69, "val_accuracy": 0.55},
            {"epoch": 2, "loss": 0.4, "accuracy": 0.8, "val_loss": float("nan"), "val_accuracy": 0.75}]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import click, csv_bytes, errors, labelled_rows, open_page, unescaped
+from tests.app.support import click, errors, open_page, unescaped
+from tests.support import csv_bytes, labelled_rows
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 

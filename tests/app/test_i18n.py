@@ -12,7 +12,7 @@ import pytest
 from core.config import FAMILIES, PRESETS
 from core.i18n import PLURAL_FORM, STRINGS, t
 from core.samples import sample_names
-from tests.app.conftest import REPO
+from tests.support import REPO
 
 # Keys the pages build at run time, e.g. t(f"family_{family}"); the keys written out are found in the sources.
 DYNAMIC_KEYS = [

@@ -12,7 +12,8 @@ from streamlit.testing.v1 import AppTest
 
 from core.evaluate import TOP_CONFUSIONS, evaluate_probabilities
 from core.experiment import EvaluationResult
-from tests.app.conftest import click, csv_bytes, errors, labelled_rows, open_page, unescaped
+from tests.app.support import click, errors, open_page, unescaped
+from tests.support import csv_bytes, labelled_rows
 
 CLASSES = ("negative", "positive")
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4

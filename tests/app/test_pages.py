@@ -10,7 +10,8 @@ from streamlit.testing.v1 import AppTest
 
 from core.doctor import diagnose
 from core.safety import PUBLIC_MODE_VARIABLE
-from tests.app.conftest import APP, RUN_TIMEOUT, click, open_page, unescaped
+from tests.app.support import APP, click, open_page, unescaped
+from tests.support import RUN_TIMEOUT
 
 PAGES = {
     "pages/0_Home.py": "Sentiment Studio",

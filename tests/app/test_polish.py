@@ -16,7 +16,8 @@ from core.config import SETTINGS
 from core.i18n import STRINGS
 from pages import _ui
 from pages._charts import CJK
-from tests.app.conftest import click, csv_bytes, errors, labelled_rows, open_page, unescaped
+from tests.app.support import click, errors, open_page, unescaped
+from tests.support import csv_bytes, labelled_rows
 
 PAGES_WITH_TABLES = ("pages/3_Evaluate.py", "pages/5_Models.py")
 
@@ -169,7 +170,7 @@ def test_predict_says_so_when_another_session_deleted_the_active_model(with_mode
 def test_the_train_page_stops_linking_to_a_model_deleted_elsewhere(app: AppTest) -> None:
     import shutil
 
-    from tests.app.conftest import tiny_settings
+    from tests.app.support import tiny_settings
 
     open_page(app, "pages/2_Train.py")
     click(app, "Use the sample")

@@ -24,18 +24,8 @@ from core.shelf import SESSIONS_FOLDER, STALE_SESSION_SECONDS
 from core.workspace import FilePredictions
 from pages._nav import PHONE_NAV_CSS
 from pages._tables import prediction_frame
-from tests.app.conftest import (
-    APP,
-    REPO,
-    RUN_TIMEOUT,
-    TINY_MODEL,
-    click,
-    csv_bytes,
-    labelled_rows,
-    open_page,
-    tiny_settings,
-    unescaped,
-)
+from tests.app.support import APP, click, open_page, tiny_settings, unescaped
+from tests.support import REPO, RUN_TIMEOUT, TINY_MODEL, csv_bytes, labelled_rows
 
 SCRIPT = "<script>alert(1)</script>"
 # "<script" not preceded by the backslash that pages/_ui.plain puts before "<".

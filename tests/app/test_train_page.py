@@ -17,7 +17,8 @@ from core.i18n import t
 from core.training import JobStatus, JobQueue
 from core.workspace import Workspace
 
-from tests.app.conftest import APP, RUN_TIMEOUT, click, csv_bytes, errors, open_page, tiny_settings, unescaped
+from tests.app.support import APP, click, errors, open_page, tiny_settings, unescaped
+from tests.support import RUN_TIMEOUT, csv_bytes
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import go_to, upload, wait_for_app
+from tests.e2e.support import go_to, upload, wait_for_app
 
 # A PNG's signature and header chunk: what a picture saved with a .csv name starts with.
 PNG_BYTES = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\x06\x00\x00\x00" + bytes(64)

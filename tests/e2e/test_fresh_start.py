@@ -25,7 +25,8 @@ from playwright.sync_api import Browser
 
 from core.i18n import t
 from pages._nav import NAV_KEY, PAGES
-from tests.e2e.conftest import REPO_ROOT, AppServer, browser_session, launch_app
+from tests.e2e.support import AppServer, browser_session, launch_app
+from tests.support import REPO
 
 ROUNDS = 5
 SERVERS_PER_ROUND = 4  # started together: 20 fresh starts in about two minutes on 2 cores
@@ -38,7 +39,7 @@ MENU_TITLES = [t(title_key) for _, title_key, _, _ in PAGES]
 # What Streamlit's file list would show for app.py and the helper modules in pages/.
 FILE_NAMES = {"app", "ui", "nav", "tables", "compare", "charts"}
 HOME_HEADING = t("app_title")
-SAMPLE = REPO_ROOT / "data" / "sample_en.csv"
+SAMPLE = REPO / "data" / "sample_en.csv"
 
 WATCH_JS = """(() => {
     const seen = {links: [], streamlitNav: false, menuMs: null, homeMs: null};
@@ -67,7 +68,7 @@ def concurrent_training(tmp_path_factory: pytest.TempPathFactory) -> Iterator[su
                "--no-early-stopping", "--models-dir", str(workdir / "models")]
     log_path = workdir / "train.log"
     with log_path.open("w") as log:
-        process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
     try:
         _wait_for_first_epoch(process, log_path)
         yield process

@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import (
+from tests.e2e.support import (
     browser_session,
     chart_points,
     fill_training_form,

@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import (
+from tests.e2e.support import (
     MR_TRAIN,
     chart_points,
     go_to,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import go_to, wait_for_app
+from tests.e2e.support import go_to, wait_for_app
 
 # One file name holding every trap: an autolinked domain and address, icon shortcodes, an HTML entity, and a
 # right-to-left override that would make "txt.exe" read "exe.txt".
@@ -19,7 +19,7 @@ def test_hostile_file_name_shows_as_plain_text(page: Page, app_server: str) -> N
     page.goto(app_server)
     wait_for_app(page)
     go_to(page, "Data")
-    # Not conftest.upload: the uploader's own chip shows the name differently (it is not Markdown).
+    # Not support.upload: the uploader's own chip shows the name differently (it is not Markdown).
     uploader = page.get_by_test_id("stFileUploader").first.get_by_test_id("stFileUploaderDropzoneInput")
     uploader.set_input_files({"name": HOSTILE_NAME, "mimeType": "text/csv", "buffer": ("text,label\n" + ROWS).encode()})
     heading = page.get_by_role("heading", name="Loaded:")

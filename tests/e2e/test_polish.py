@@ -11,7 +11,7 @@ import re
 from playwright.sync_api import Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from tests.e2e.conftest import (
+from tests.e2e.support import (
     FIRST_RUN_TIMEOUT_MS,
     SCREENSHOT_DIR,
     choose,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import wait_for_app
+from tests.e2e.support import wait_for_app
 
 
 def test_home_page_shows_title(page: Page, app_server: str) -> None:
