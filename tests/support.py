@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import random
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,14 +47,15 @@ def labelled_rows(count: int = 40, seed: int = 0) -> list[tuple[str, str]]:
     return list(zip(texts, labels))
 
 
-def csv_bytes(rows: list[tuple[str, ...]], header: tuple[str, ...] = ("text", "label"), delimiter: str = ",",
+def csv_bytes(rows: Iterable[Sequence[str]], header: Sequence[str] = ("text", "label"), delimiter: str = ",",
               encoding: str = "utf-8") -> bytes:
-    """A small delimited file; fields with the delimiter or quotes are quoted."""
-    def field(value: str) -> str:
-        return f'"{value.replace(chr(34), chr(34) * 2)}"' if delimiter in value or '"' in value else value
-
-    lines = [delimiter.join(map(field, row)) for row in [header, *rows]]
-    return ("\n".join(lines) + "\n").encode(encoding)
+    """A small delimited file, each row a line ending in "\\n"; fields that hold the delimiter, a quote or a line
+    break are quoted (csv.writer's minimal quoting)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue().encode(encoding)
 
 
 def tiny_config(**overrides: Any) -> TrainConfig:

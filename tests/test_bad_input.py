@@ -34,22 +34,9 @@ from core.registry import MAX_NAME_LENGTH, ModelRegistry
 from core.safety import to_safe_csv
 from core.text import tokenize
 from core.training import JobStatus, TrainingJob
-from tests.support import make_texts
+from tests.support import csv_bytes, labelled_rows
 
 FAST = TrainConfig(family="mlp", layer_sizes=[8], vocab_size=500, batch_size=16, epochs=2, early_stopping=False)
-
-
-def _csv(rows: list[tuple[str, ...]], header: tuple[str, ...] = ("text", "label"), delimiter: str = ",") -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buffer.getvalue().encode("utf-8")
-
-
-def _reviews(count: int = 20) -> list[tuple[str, str]]:
-    texts, labels = make_texts(count)
-    return list(zip(texts, labels))
 
 
 def _refused(data: bytes, name: str, error_type: type[DataError], *phrases: str, **options) -> str:
@@ -116,23 +103,24 @@ def test_binary_file_renamed_csv(make, name: str, kind: str) -> None:
 
 
 def test_wrong_delimiter_gives_one_column() -> None:
-    data = "\n".join(["text label"] + [f"{text.replace(' ', '_')} {label}" for text, label in _reviews()]).encode()
+    lines = ["text label"] + [f"{text.replace(' ', '_')} {label}" for text, label in labelled_rows(20)]
+    data = "\n".join(lines).encode()
     _refused(data, "spaces.csv", ColumnError, "only one column", "commas, tabs, semicolons or |")
 
 
 def test_mixed_delimiters_name_the_first_bad_line() -> None:
-    rows = enumerate(_reviews())
+    rows = enumerate(labelled_rows(20))
     lines = ["text,label"] + [f"{text}{',' if row < 10 else ';'}{label}" for row, (text, label) in rows]
     _refused("\n".join(lines).encode(), "mixed.csv", CsvFormatError, "Line 12", "1 fields but the header has 2")
 
 
 def test_header_and_rows_with_different_delimiters() -> None:
-    lines = ["text;label"] + [f"{text},{label}" for text, label in _reviews()]
+    lines = ["text;label"] + [f"{text},{label}" for text, label in labelled_rows(20)]
     _refused("\n".join(lines).encode(), "semicolons.csv", CsvFormatError, "Line 2", "header has 2")
 
 
 def test_unclosed_quote_names_its_line() -> None:
-    rows = [f"{text},{label}" for text, label in _reviews()]
+    rows = [f"{text},{label}" for text, label in labelled_rows(20)]
     rows.insert(5, '"this quote never ends,positive')
     data = "\n".join(["text,label", *rows]).encode()
     _refused(data, "quote.csv", CsvFormatError, "quote opened on line 7", "never closed")
@@ -148,23 +136,23 @@ def test_invalid_bytes_after_a_utf8_byte_order_mark_name_the_real_offset() -> No
 
 
 def test_one_class_only() -> None:
-    data = _csv([(text, "positive") for text, _ in _reviews()])
+    data = csv_bytes([(text, "positive") for text, _ in labelled_rows(20)])
     _refused(data, "one-class.csv", ClassError, "has the label 'positive'", "at least one other label")
 
 
 def test_label_column_of_free_text_is_found_out() -> None:
     rows = [(f"a review number {row}", f"free comment {row}") for row in range(3_000)]
-    _refused(_csv(rows, header=("text", "notes")), "free.csv", ColumnError, "3,000 different values", "free text")
+    _refused(csv_bytes(rows, header=("text", "notes")), "free.csv", ColumnError, "3,000 different values", "free text")
 
 
 def test_chosen_label_column_of_free_text_is_refused() -> None:
     rows = [(f"a review number {row}", f"free comment {row}") for row in range(3_000)]
-    _refused(_csv(rows), "free.csv", ClassError, "3,000 different labels", "at most 50", label_column="label")
+    _refused(csv_bytes(rows), "free.csv", ClassError, "3,000 different labels", "at most 50", label_column="label")
 
 
 def test_all_empty_text_column() -> None:
-    rows = [("", label) for _, label in _reviews()]
-    _refused(_csv(rows), "no-text.csv", TooFewRowsError, "0 usable rows out of 20", "20 with empty text or label")
+    rows = [("", label) for _, label in labelled_rows(20)]
+    _refused(csv_bytes(rows), "no-text.csv", TooFewRowsError, "0 usable rows out of 20", "20 with empty text or label")
 
 
 @pytest.mark.parametrize(
@@ -173,11 +161,11 @@ def test_all_empty_text_column() -> None:
      ([("same text", "positive"), ("same text", "negative")] * 50_000, "only 0 usable rows", "2 with contradicting")],
 )
 def test_one_text_repeated_100k_times(rows, kept: str, dropped: str) -> None:
-    _refused(_csv(rows), "repeated.csv", TooFewRowsError, kept, "out of 100,000", dropped)
+    _refused(csv_bytes(rows), "repeated.csv", TooFewRowsError, kept, "out of 100,000", dropped)
 
 
 def test_file_over_the_size_limit(tmp_path: Path) -> None:
-    data = _csv(_reviews())
+    data = csv_bytes(labelled_rows(20))
     _refused(data, "big.csv", FileTooLargeError, "over the", "limit", max_bytes=len(data) - 1)
     path = tmp_path / "big.csv"
     path.write_bytes(data)
@@ -217,19 +205,19 @@ def test_a_header_of_fifty_thousand_duplicate_columns_is_refused_quickly() -> No
 
 @pytest.mark.timeout(10)
 def test_a_row_wider_than_the_column_limit_is_refused_before_it_is_kept() -> None:
-    data = _csv(_reviews()) + b"," * (MAX_COLUMNS + 5) + b"x\n"
+    data = csv_bytes(labelled_rows(20)) + b"," * (MAX_COLUMNS + 5) + b"x\n"
     _refused(data, "ragged.csv", FileTooLargeError, "Line 22", f"{MAX_COLUMNS + 6:,} fields")
 
 
 @pytest.mark.timeout(20)
 def test_a_cell_over_the_cell_limit_is_refused() -> None:
-    data = _csv(_reviews() + [("x" * (MAX_CELL_CHARACTERS + 1), "positive")])
+    data = csv_bytes(labelled_rows(20) + [("x" * (MAX_CELL_CHARACTERS + 1), "positive")])
     _refused(data, "cell.csv", FileTooLargeError, "line 22", f"{MAX_CELL_CHARACTERS:,} characters")
 
 
 def test_reading_a_file_has_a_time_limit(monkeypatch) -> None:
     monkeypatch.setattr(core.data, "PARSE_SECONDS", -1.0)  # already spent: the first look at the clock refuses
-    _refused(_csv(_reviews()), "slow.csv", FileTooLargeError, "longer than the -1 s limit")
+    _refused(csv_bytes(labelled_rows(20)), "slow.csv", FileTooLargeError, "longer than the -1 s limit")
 
 
 # --- strange but valid data loads unchanged ------------------------------------------------------------------------
@@ -239,8 +227,8 @@ def test_reading_a_file_has_a_time_limit(monkeypatch) -> None:
 def long_cell_run() -> tuple:
     """A file with one 1,000,000-character review, loaded and trained on (a tiny MLP, two epochs)."""
     long_text = ("good " * 200_000).strip() + "!"
-    rows = _reviews(40) + [(long_text, "positive")]
-    dataset = load_dataset(_csv(rows), name="long.csv")
+    rows = labelled_rows(40) + [(long_text, "positive")]
+    dataset = load_dataset(csv_bytes(rows), name="long.csv")
     split = split_dataset(dataset, validation_fraction=0.1, test_fraction=0.0, seed=0)
     job = TrainingJob(FAST, split.train, split.validation).start()
     job.wait(timeout=120)
@@ -279,14 +267,14 @@ def test_predictor_reads_only_the_first_characters_of_a_huge_text(predictor: Pre
 
 def test_numeric_only_texts_load() -> None:
     rows = [(str(4_815_162_342 + 37 * row), "positive" if row % 2 else "negative") for row in range(20)]
-    dataset = load_dataset(_csv(rows), name="numbers.csv")
+    dataset = load_dataset(csv_bytes(rows), name="numbers.csv")
     assert dataset.texts == tuple(text for text, _ in rows)
     assert dataset.report.text_column == "text"
 
 
 def test_numeric_only_texts_with_numeric_labels_load() -> None:
     rows = [(str(4_815_162_342 + 37 * row), str(row % 2)) for row in range(20)]
-    dataset = load_dataset(_csv(rows), name="numbers.csv")
+    dataset = load_dataset(csv_bytes(rows), name="numbers.csv")
     assert (dataset.report.text_column, dataset.classes) == ("text", ("0", "1"))
 
 
@@ -300,7 +288,7 @@ EMOJI_AND_RTL = [
 
 def test_emoji_and_right_to_left_text_load_unchanged_and_tokenize() -> None:
     rows = EMOJI_AND_RTL * 2 + [(f"{text} {copy}", label) for copy in range(2) for text, label in EMOJI_AND_RTL]
-    dataset = load_dataset(_csv(rows), name="scripts.csv")
+    dataset = load_dataset(csv_bytes(rows), name="scripts.csv")
     assert dataset.texts[: len(EMOJI_AND_RTL)] == tuple(text.strip() for text, _ in EMOJI_AND_RTL)
     tokens = tokenize([text for text, _ in EMOJI_AND_RTL])
     assert tokens[0] == ["😀", "great", "phone", "👍"]
@@ -313,8 +301,8 @@ FORMULAS = ['=HYPERLINK("http://evil.example","click")', "+1+1", "-2+3", "@SUM(A
 
 
 def test_formula_cells_stay_data_on_load_and_are_escaped_on_download() -> None:
-    rows = [(formula, label) for formula, label in zip(FORMULAS, ["positive", "negative"] * 3)] + _reviews(10)
-    dataset = load_dataset(_csv(rows), name="formulas.csv")
+    rows = [(formula, label) for formula, label in zip(FORMULAS, ["positive", "negative"] * 3)] + labelled_rows(10)
+    dataset = load_dataset(csv_bytes(rows), name="formulas.csv")
     assert dataset.texts[: len(FORMULAS)] == tuple(FORMULAS)
     download = to_safe_csv(pd.DataFrame({"text": list(dataset.texts), "label": list(dataset.labels)}))
     assert download.startswith(b"\xef\xbb\xbf")
@@ -328,7 +316,7 @@ def test_html_and_script_in_texts_stay_plain_data() -> None:
             "<b>bold</b> love it", "&lt;escaped&gt; hate it"]
     rows = [(text, label) for text, label in zip(html * 3, ["positive", "negative"] * 6)]
     rows = [(f"{text} {row}", label) for row, (text, label) in enumerate(rows)]
-    dataset = load_dataset(_csv(rows), name="html.csv")
+    dataset = load_dataset(csv_bytes(rows), name="html.csv")
     assert dataset.texts == tuple(text for text, _ in rows)
     assert "script" not in tokenize([html[0]])[0]  # the model reads the words, not the markup
 

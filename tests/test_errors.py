@@ -30,21 +30,12 @@ from core.evaluate import check_threshold
 from core.i18n import Listing, Message
 from core.limits import check_training
 from core.registry import sanitize_name
-from tests.support import make_texts
+from tests.support import csv_bytes, labelled_rows
 
 # Three Latin words in a row are an English phrase left untranslated; names such as "CSV UTF-8" or
 # "Sentiment Studio" are at most two.
 _ENGLISH_PHRASE = re.compile(r"[A-Za-z]{2,}(?:[ ,;:]+[A-Za-z]{2,}){2,}")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-def _csv(rows: list[tuple[str, ...]], header: tuple[str, ...] = ("text", "label")) -> bytes:
-    return "\n".join(",".join(row) for row in [header, *rows]).encode("utf-8") + b"\n"
-
-
-def _reviews(count: int = 20) -> list[tuple[str, str]]:
-    texts, labels = make_texts(count)
-    return list(zip(texts, labels))
 
 
 def _raised(action: Callable[[], object], error_type: type[StudioError]) -> StudioError:
@@ -69,14 +60,14 @@ def _chinese(error: StudioError, *details: str) -> str:
 
 
 def _ragged() -> bytes:
-    rows = [",".join(row) for row in _reviews()]
-    rows.insert(3, "one text,positive,an extra field")
-    return "\n".join(["text,label", *rows]).encode("utf-8")
+    rows = labelled_rows(20)
+    return csv_bytes([*rows[:3], ("one text", "positive", "an extra field"), *rows[3:]])
 
 
 # (what is wrong, how to get the error, its type, what the English says, details the Chinese must name)
 CASES = [
-    ("missing label column", lambda: load_dataset(_csv(_reviews()), name="reviews.csv", label_column="sentiment"),
+    ("missing label column",
+     lambda: load_dataset(csv_bytes(labelled_rows(20)), name="reviews.csv", label_column="sentiment"),
      ColumnError, "no column named 'sentiment'", ("reviews.csv", "sentiment", "“text”", "“label”")),
     ("empty file", lambda: load_dataset(b"", name="empty.csv"), EmptyFileError, "is empty (0 bytes)",
      ("empty.csv", "0")),
@@ -87,27 +78,28 @@ CASES = [
      "byte 0xFF at byte offset 27 (line 3) is not valid", ("broken.csv", "0xFF", "27", "第 3 行", "UTF-8")),
     ("binary file", lambda: load_dataset(b"PK\x03\x04" + bytes(100), name="book.xlsx"), NotTextError,
      "looks like an Excel workbook or a zip archive", ("book.xlsx", "Excel", "zip", "CSV UTF-8")),
-    ("duplicate header", lambda: load_dataset(_csv([(f"review {n} words", f"note {n} words") for n in range(60)],
-                                                   header=("text", "text")), name="twice.csv"), ColumnError,
+    ("duplicate header", lambda: load_dataset(csv_bytes([(f"review {n} words", f"note {n} words") for n in range(60)],
+                                                        header=("text", "text")), name="twice.csv"), ColumnError,
      "'text.1' has 60 different values", ("twice.csv", "“text.1”", "60", "positive/negative")),
     ("one column", lambda: load_dataset(b"text\nhello\nworld\n", name="single.csv"), ColumnError,
      "has only one column ('text')", ("single.csv", "“text”", "Sentiment Studio", "|")),
-    ("one class", lambda: load_dataset(_csv([(f"text number {n}", "positive") for n in range(20)]),
+    ("one class", lambda: load_dataset(csv_bytes([(f"text number {n}", "positive") for n in range(20)]),
                                        name="one.csv"), ClassError,
      "has the label 'positive'", ("one.csv", "“label”", "“positive”")),
-    ("small class", lambda: load_dataset(_csv(_reviews(20)[:19] + [("a lonely text", "neutral")]),
+    ("small class", lambda: load_dataset(csv_bytes(labelled_rows(20)[:19] + [("a lonely text", "neutral")]),
                                          name="small.csv"), ClassError,
      "'neutral' has 1 row, but each class needs at least 2", ("small.csv", "“neutral”", "1 行", "2 行")),
-    ("too few rows", lambda: load_dataset(_csv(_reviews(6) + [("", "positive")] * 3), name="few.csv"),
+    ("too few rows", lambda: load_dataset(csv_bytes(labelled_rows(6) + [("", "positive")] * 3), name="few.csv"),
      TooFewRowsError, "only 6 usable rows out of 9 (dropped 3 with empty text or label",
      ("few.csv", "9 行", "6 行", "10 行", "3 行")),
     ("bad row number", lambda: load_dataset(_ragged(), name="ragged.csv"), CsvFormatError,
      "Line 5 of 'ragged.csv' has 3 fields but the header has 2", ("ragged.csv", "第 5 行", "3", "2", "逗号")),
-    ("unclosed quote", lambda: load_dataset(_csv(_reviews()) + b'"never closed,positive\n', name="quote.csv"),
+    ("unclosed quote",
+     lambda: load_dataset(csv_bytes(labelled_rows(20)) + b'"never closed,positive\n', name="quote.csv"),
      CsvFormatError, "quote opened on line 22 that is never closed", ("quote.csv", "第 22 行")),
-    ("unknown test label", lambda: load_test_dataset(_csv([("a fine phone overall", "positive"),
-                                                           ("nothing special about it", "neutral"),
-                                                           ("it broke after one day", "negative")]),
+    ("unknown test label", lambda: load_test_dataset(csv_bytes([("a fine phone overall", "positive"),
+                                                                ("nothing special about it", "neutral"),
+                                                                ("it broke after one day", "negative")]),
                                                      classes=("negative", "positive"), name="test.csv"),
      UnknownLabelError, "labels the model was not trained on: 'neutral' (1 row)",
      ("test.csv", "“neutral”（1 行）", "“negative”、“positive”")),
@@ -123,7 +115,7 @@ CASES = [
      ("'64, wide'", "64, 128")),
     ("unknown preset", lambda: preset("huge"), ConfigError, "Unknown preset 'huge'; choose one of default",
      ("'huge'", "default、article-lstm")),
-    ("split fraction", lambda: split_dataset(load_dataset(_csv(_reviews())), validation_fraction=0.7,
+    ("split fraction", lambda: split_dataset(load_dataset(csv_bytes(labelled_rows(20))), validation_fraction=0.7,
                                               test_fraction=0.1, seed=0), ConfigError,
      "validation_fraction must be between 0 and 0.5, got 0.7", ("validation_fraction", "0.7", "0.5")),
     ("threshold", lambda: check_threshold(1.5, ("negative", "positive")), ConfigError,

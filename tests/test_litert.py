@@ -23,7 +23,7 @@ from core.model import build_model
 from core.registry import ModelRegistry
 from core.text import tokenize
 from core.training import TrainingJob
-from tests.support import REPO, make_texts, shared_dataset
+from tests.support import REPO, csv_bytes, labelled_rows, make_texts, shared_dataset
 
 # HTML, quotes and apostrophes, CJK, kana and hangul, emoji and symbols, combining marks, Unicode spaces and
 # control characters, digits of other scripts, a long text: where a hand-written copy of the regexes would slip.
@@ -122,9 +122,9 @@ def test_recurrent_models_too_long_to_unroll_are_refused_before_converting() -> 
 
 def test_cli_exports_int8_and_evaluates_the_folder_as_it_evaluates_the_model(tmp_path, capsys) -> None:
     model_dir = _saved(tmp_path, "mlp")
-    texts, labels = make_texts(30, seed=2)
+    rows = labelled_rows(30, seed=2)
     data = tmp_path / "test.csv"
-    data.write_text("text,label\n" + "".join(f"{text},{label}\n" for text, label in zip(texts, labels)), "utf-8")
+    data.write_bytes(csv_bytes(rows))
     destination = tmp_path / "lite"
     assert cli.main(["export", str(model_dir), str(destination), "--format", "tflite", "--quantize", "int8"]) == 0
     assert {"model.tflite", "preprocessing.json", "litert_preprocess.py", "example.py", "README.md"} <= {
@@ -135,7 +135,7 @@ def test_cli_exports_int8_and_evaluates_the_folder_as_it_evaluates_the_model(tmp
         assert cli.main(["evaluate", str(folder), str(data), "--json"]) == 0
         scores.append(json.loads(capsys.readouterr().out.strip().splitlines()[-1]))
     assert scores[1]["accuracy"] == pytest.approx(scores[0]["accuracy"], abs=0.05)
-    assert scores[1]["confusion"] and sum(map(sum, scores[1]["confusion"])) == len(texts)
+    assert scores[1]["confusion"] and sum(map(sum, scores[1]["confusion"])) == len(rows)
 
 
 def test_cli_refuses_bad_export_requests_in_one_line(tmp_path, capsys) -> None:

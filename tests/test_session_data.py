@@ -7,12 +7,7 @@ import pytest
 from core.errors import EmptyFileError, NotTextError
 from core.session_data import SessionData
 from core.suspects import Suspect
-from tests.support import make_texts
-
-
-def _csv(count: int, seed: int = 0) -> bytes:
-    texts, labels = make_texts(count, seed=seed)
-    return "\n".join(["text,label", *(f"{text},{label}" for text, label in zip(texts, labels))]).encode()
+from tests.support import csv_bytes, labelled_rows
 
 
 def _suspect(position: int, label: str, suggested: str) -> Suspect:
@@ -21,22 +16,23 @@ def _suspect(position: int, label: str, suggested: str) -> Suspect:
 
 def test_a_new_file_replaces_the_rows_test_file_and_suspects_and_a_bad_one_changes_nothing() -> None:
     data = SessionData()
-    data.load_upload(_csv(20), name="first.csv")
-    data.load_test_upload(_csv(10, seed=1))
+    data.load_upload(csv_bytes(labelled_rows(20)), name="first.csv")
+    data.load_test_upload(csv_bytes(labelled_rows(10, seed=1)))
     data.suspects = []
     first, version = data.dataset, data.version
     with pytest.raises(NotTextError):
         data.load_upload(b"%PDF-1.7 binary", name="report.pdf")
     assert data.dataset is first and data.version == version and data.test_dataset is not None
-    data.load_upload(_csv(30), name="second.csv")
+    data.load_upload(csv_bytes(labelled_rows(30)), name="second.csv")
     assert len(data.dataset) == 30 and data.version == version + 1
     assert data.test_dataset is None and data.suspects is None and data.can_change_columns
 
 
 def test_fixing_suspects_replaces_the_rows_but_keeps_the_test_file() -> None:
     data = SessionData()
-    data.load_upload(_csv(20), name="a.csv")
-    test, version, label = data.load_test_upload(_csv(10, seed=1)), data.version, data.dataset.labels[0]
+    data.load_upload(csv_bytes(labelled_rows(20)), name="a.csv")
+    test = data.load_test_upload(csv_bytes(labelled_rows(10, seed=1)))
+    version, label = data.version, data.dataset.labels[0]
     other = next(name for name in data.dataset.classes if name != label)
     data.fix_suspects([_suspect(0, label, other)], relabel=True)
     assert data.dataset.labels[0] == other and len(data.dataset) == 20

@@ -15,7 +15,7 @@ from core.config import TrainConfig
 from core.data import Dataset
 from core.errors import ClassError, ConfigError
 from core.suspects import corrected, find_suspects, fold_assignment, rank_suspects
-from tests.support import make_texts
+from tests.support import csv_bytes, make_texts
 
 FAST = TrainConfig(family="mlp", layer_sizes=[16], vocab_size=500, epochs=15, batch_size=16, learning_rate=0.01,
                    early_stopping=False)
@@ -112,7 +112,7 @@ def test_workspace_relabels_the_chosen_suspects_and_retrains(tmp_path: Path) -> 
 
     workspace = Workspace(models_root=tmp_path / "models", public=False)
     texts, labels = make_texts(60)
-    workspace.load_upload("\n".join(["text,label", *map(",".join, zip(texts, labels))]).encode(), name="a.csv")
+    workspace.load_upload(csv_bytes(zip(texts, labels)), name="a.csv")
     wrong = Suspect(position=4, row=4, text=texts[4], label=labels[4], suggested="positive" if labels[4] ==
                     "negative" else "negative", confidence=0.9, label_probability=0.1)
     version = workspace.dataset_version
