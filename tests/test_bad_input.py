@@ -13,7 +13,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from core.config import TrainConfig
 import core.data
 from core.data import _header_names, load_dataset, split_dataset
 from core.errors import (
@@ -34,9 +33,9 @@ from core.registry import MAX_NAME_LENGTH, ModelRegistry
 from core.safety import to_safe_csv
 from core.text import tokenize
 from core.training import JobStatus, TrainingJob
-from tests.support import csv_bytes, labelled_rows
+from tests.support import csv_bytes, labelled_rows, tiny_config
 
-FAST = TrainConfig(family="mlp", layer_sizes=[8], vocab_size=500, batch_size=16, epochs=2, early_stopping=False)
+FAST = tiny_config(early_stopping=False)
 
 
 def _refused(data: bytes, name: str, error_type: type[DataError], *phrases: str, **options) -> str:

@@ -14,14 +14,13 @@ from core.model import build_model
 from core.predict import MAX_TEXT_CHARACTERS, Predictor
 from core.text import tokenize
 from core.training import TrainingJob
-from tests.support import make_texts
+from tests.support import make_texts, tiny_config
 
 
 @pytest.fixture(scope="module")
 def predictor() -> Predictor:
     texts, labels = make_texts(200)
-    config = TrainConfig(family="mlp", layer_sizes=[8], vocab_size=500, epochs=8, batch_size=8, learning_rate=0.05,
-                         early_stopping=False)
+    config = tiny_config(epochs=8, batch_size=8, learning_rate=0.05, early_stopping=False)
     job = TrainingJob(config, Dataset(tuple(texts), tuple(labels))).start()
     job.wait(timeout=120)
     assert job.model is not None, job.snapshot().error

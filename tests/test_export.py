@@ -15,7 +15,7 @@ from core.errors import RegistryError
 from core.export import ENDPOINT, export_saved_model, saved_model_zip
 from core.predict import Predictor
 from core.training import TrainingJob
-from tests.support import make_texts
+from tests.support import make_texts, tiny_config
 
 TEXTS = ["great phone", "这个手机很差", "I hate this 酒店", ""]
 
@@ -29,7 +29,7 @@ def _predictor(config: TrainConfig) -> Predictor:
 
 
 @pytest.mark.parametrize("config", [
-    TrainConfig(family="mlp", layer_sizes=[8], vocab_size=300, epochs=2, batch_size=16, learning_rate=0.05),
+    tiny_config(vocab_size=300, learning_rate=0.05),
     TrainConfig(family="lstm", layer_sizes=[4], vocab_size=200, embedding_dim=8, epochs=1, batch_size=16),
 ], ids=["mlp", "lstm"])
 def test_tensorflow_alone_serves_the_same_predictions(config: TrainConfig, tmp_path) -> None:

@@ -17,18 +17,16 @@ import pytest
 import tensorflow as tf
 
 import core.training
-from core.config import TrainConfig
 from core.data import Dataset
 from core.errors import RegistryError
 from core.model import build_model
 from core.predict import Predictor
 from core.registry import METADATA_FILE, MODEL_FILE, ModelRegistry
 from core.training import JobStatus, TrainingJob, _Recorder
-from tests.support import make_texts
-from tests.support import assert_same_model
+from tests.support import assert_same_model, make_texts, tiny_config
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-FAST = TrainConfig(family="mlp", layer_sizes=[8], vocab_size=300, batch_size=16, epochs=2, early_stopping=False)
+FAST = tiny_config(vocab_size=300, early_stopping=False)
 
 
 @pytest.fixture(scope="module")

@@ -22,9 +22,9 @@ from core.errors import DiskQuotaError, FileTooLargeError, LimitError
 from core.registry import MODEL_FILE, ModelRegistry
 from core.training import JobQueue, JobStatus, TrainingJob
 from core.workspace import Workspace
-from tests.support import make_texts
+from tests.support import make_texts, tiny_config
 
-SMALL = dict(family="mlp", layer_sizes=[8], vocab_size=500, batch_size=8, learning_rate=0.05, early_stopping=False)
+SMALL = dict(batch_size=8, learning_rate=0.05, early_stopping=False)
 GIGABYTE = 1024 ** 3
 
 
@@ -190,7 +190,7 @@ def test_a_visitor_cannot_queue_more_runs_than_allowed_from_other_tabs(tmp_path,
     tabs = [Workspace(models_root=tmp_path, public=True, queue=queue, visitor="203.0.113.7") for _ in range(3)]
     for tab in tabs:
         tab.load_sample()
-    config = TrainConfig(**SMALL, epochs=1)
+    config = tiny_config(**SMALL, epochs=1)
     try:
         for tab in tabs[:limits.PUBLIC_JOBS_PER_VISITOR]:
             tab.start_training(config)
@@ -208,7 +208,7 @@ def test_a_visitor_cannot_queue_more_runs_than_allowed_from_other_tabs(tmp_path,
 # --- the wall-clock cap of a run -------------------------------------------------------------------------------------
 def test_a_run_over_its_time_limit_stops_itself_and_keeps_its_best_epoch():
     train, validation = _train_data(400)
-    job = TrainingJob(TrainConfig(**{**SMALL, "epochs": 500, "batch_size": 4}), train, validation,
+    job = TrainingJob(tiny_config(**{**SMALL, "epochs": 500, "batch_size": 4}), train, validation,
                       time_limit=2.0).start()
     assert job.wait(timeout=90) == JobStatus.FINISHED  # finished, not failed nor stopped by the user
     snapshot = job.snapshot()
@@ -223,7 +223,7 @@ def test_a_public_run_over_the_limit_is_saved_and_used(tmp_path, monkeypatch):
     monkeypatch.setattr(limits, "PUBLIC_TRAIN_SECONDS", 2.0)
     workspace = Workspace(models_root=tmp_path, public=True, queue=JobQueue(slots=1))
     workspace.load_sample()
-    job = workspace.start_training(TrainConfig(**{**SMALL, "epochs": 100, "batch_size": 1}))
+    job = workspace.start_training(tiny_config(**{**SMALL, "epochs": 100, "batch_size": 1}))
     assert job.wait(timeout=120) == JobStatus.FINISHED
     assert job.snapshot().time_limited and job.epochs_run < 100
     assert workspace.active is not None and workspace.stopped_run is None
@@ -234,7 +234,7 @@ def test_a_public_run_over_the_limit_is_saved_and_used(tmp_path, monkeypatch):
 @pytest.fixture(scope="module")
 def trained_model():
     train, validation = _train_data()
-    job = TrainingJob(TrainConfig(**SMALL, epochs=2), train, validation).start()
+    job = TrainingJob(tiny_config(**SMALL, epochs=2), train, validation).start()
     assert job.wait(timeout=120) == JobStatus.FINISHED
     return job.model
 
@@ -267,7 +267,7 @@ def test_a_public_session_has_a_disk_quota_checked_before_training(tmp_path, mon
     assert workspace.registry.quota_bytes == 1000
     workspace.load_sample()
     with pytest.raises(DiskQuotaError, match="This model would take your saved models"):
-        workspace.start_training(TrainConfig(**SMALL, epochs=1))
+        workspace.start_training(tiny_config(**SMALL, epochs=1))
     assert Workspace(models_root=tmp_path, public=False).registry.quota_bytes is None
 
 

@@ -23,7 +23,7 @@ from core.model import build_model
 from core.registry import ModelRegistry
 from core.text import tokenize
 from core.training import TrainingJob
-from tests.support import REPO, csv_bytes, labelled_rows, make_texts, shared_dataset
+from tests.support import REPO, csv_bytes, labelled_rows, make_texts, shared_dataset, tiny_config
 
 # HTML, quotes and apostrophes, CJK, kana and hangul, emoji and symbols, combining marks, Unicode spaces and
 # control characters, digits of other scripts, a long text: where a hand-written copy of the regexes would slip.
@@ -34,7 +34,7 @@ TRICKY = [
     "", "   ", "great " * 300,
 ]
 SMALL = {
-    "mlp": TrainConfig(family="mlp", layer_sizes=[8], vocab_size=300, epochs=2, batch_size=16, learning_rate=0.05),
+    "mlp": tiny_config(vocab_size=300, learning_rate=0.05),
     "cnn": TrainConfig(family="cnn", layer_sizes=[8], vocab_size=200, embedding_dim=8, epochs=2, batch_size=16),
     "lstm": TrainConfig(family="lstm", layer_sizes=[4], bidirectional=True, vocab_size=200, embedding_dim=8,
                         epochs=1, batch_size=16, sequence_length=12),

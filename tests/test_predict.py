@@ -11,10 +11,10 @@ from core.errors import ModelNotFoundError, RegistryError
 from core.predict import MAX_TEXT_CHARACTERS, Predictor
 from core.registry import ModelRegistry
 from core.training import TrainingJob
-from tests.support import make_texts
+from tests.support import make_texts, tiny_config
 
 FAMILIES = {
-    "mlp": TrainConfig(family="mlp", layer_sizes=[8], vocab_size=500, epochs=3, batch_size=8, learning_rate=0.02),
+    "mlp": tiny_config(epochs=3, batch_size=8, learning_rate=0.02),
     "lstm": TrainConfig(family="lstm", layer_sizes=[4, 4], vocab_size=200, embedding_dim=8, epochs=1, batch_size=16),
     "gru": TrainConfig(family="gru", layer_sizes=[4], bidirectional=True, vocab_size=200, embedding_dim=8, epochs=1, batch_size=16),
     "cnn": TrainConfig(family="cnn", layer_sizes=[8], vocab_size=200, embedding_dim=8, epochs=1, batch_size=16),

@@ -11,8 +11,8 @@ import weakref
 import pytest
 
 from bench.soak import soak, synthetic_dataset
-from core.config import TrainConfig
 from core.training import JobStatus, TrainingJob
+from tests.support import tiny_config
 
 CYCLES = 5
 # Measured: about 0.4 MB per cycle that gc cannot free, with ±6 MB of allocator noise between cycles (see
@@ -48,7 +48,7 @@ def test_the_soak_is_quick(result) -> None:
 def test_finished_jobs_are_freed_once_dropped() -> None:
     """Nothing in core (queue, callbacks, Keras globals) keeps a job, its model or its data alive."""
     train = synthetic_dataset(200)
-    job = TrainingJob(TrainConfig(family="mlp", layer_sizes=[8], vocab_size=500, epochs=500, batch_size=8), train)
+    job = TrainingJob(tiny_config(epochs=500, batch_size=8), train)
     job.start()
     while not job.snapshot().batch_history:
         time.sleep(0.02)

@@ -7,13 +7,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from core.config import TrainConfig
 from core.errors import ConfigError
 from core.evaluate import THRESHOLDS, Evaluation, decide, evaluate_probabilities, threshold_curve
 from core.export import ENDPOINT, export_saved_model
 from core.predict import Predictor
 from core.workspace import Workspace
-from tests.support import csv_bytes, labelled_rows
+from tests.support import csv_bytes, labelled_rows, tiny_config
 
 SCORES = np.array([0.9, 0.8, 0.6, 0.4, 0.3, 0.1])
 POSITIVE = np.array([True, True, False, True, False, False])
@@ -52,8 +51,7 @@ def test_evaluation_at_a_threshold_and_its_curve_survive_saving() -> None:
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     workspace = Workspace(models_root=tmp_path_factory.mktemp("threshold") / "models", public=False)
     workspace.load_upload(csv_bytes(labelled_rows(80)), name="t.csv")
-    job = workspace.start_training(TrainConfig(family="mlp", layer_sizes=[8], vocab_size=500, epochs=3,
-                                               batch_size=16, preset="default"), name="two")
+    job = workspace.start_training(tiny_config(epochs=3, preset="default"), name="two")
     job.wait(120)
     assert workspace.active is not None, job.snapshot().error
     yield workspace

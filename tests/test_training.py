@@ -24,10 +24,10 @@ from core.training import (
     device_description,
     max_concurrent_jobs,
 )
-from tests.support import make_texts
+from tests.support import make_texts, tiny_config
 
 # Unit-length TF-IDF rows are small inputs: a high learning rate lets 96 texts be learnt in 3 epochs.
-FAST = dict(family="mlp", layer_sizes=[8], vocab_size=500, batch_size=8, epochs=3, learning_rate=0.05, early_stopping=False)
+FAST = dict(batch_size=8, epochs=3, learning_rate=0.05, early_stopping=False)
 
 
 def _datasets(count: int = 96) -> tuple[Dataset, Dataset]:
@@ -38,7 +38,7 @@ def _datasets(count: int = 96) -> tuple[Dataset, Dataset]:
 
 def test_job_runs_in_the_background_and_records_batches_and_epochs():
     train, validation = _datasets()
-    job = TrainingJob(TrainConfig(**FAST), train, validation).start()
+    job = TrainingJob(tiny_config(**FAST), train, validation).start()
     assert job.wait(timeout=120) == JobStatus.FINISHED
     snapshot = job.snapshot()
     assert snapshot.progress == 1.0 and snapshot.done
@@ -55,7 +55,7 @@ def test_job_runs_in_the_background_and_records_batches_and_epochs():
 
 def test_stop_ends_training_within_one_batch_and_keeps_a_usable_model():
     train, validation = _datasets(400)
-    job = TrainingJob(TrainConfig(**{**FAST, "epochs": 500, "batch_size": 4}), train, validation).start()
+    job = TrainingJob(tiny_config(**{**FAST, "epochs": 500, "batch_size": 4}), train, validation).start()
     while not job.snapshot().epoch_history:
         time.sleep(0.05)
     batches_before = len(job.snapshot().batch_history)
@@ -69,7 +69,7 @@ def test_stop_ends_training_within_one_batch_and_keeps_a_usable_model():
 
 def test_early_stopping_restores_the_best_epoch():
     train, validation = _datasets()
-    config = TrainConfig(**{**FAST, "epochs": 60, "early_stopping": True, "patience": 2, "learning_rate": 0.05})
+    config = tiny_config(**{**FAST, "epochs": 60, "early_stopping": True, "patience": 2, "learning_rate": 0.05})
     job = TrainingJob(config, train, validation).start()
     assert job.wait(timeout=120) == JobStatus.FINISHED
     history = job.snapshot().epoch_history
@@ -85,7 +85,7 @@ def test_same_seed_gives_the_same_model_on_cpu():
     train, validation = _datasets()
     results = []
     for _ in range(2):
-        job = TrainingJob(TrainConfig(**FAST), train, validation).start()
+        job = TrainingJob(tiny_config(**FAST), train, validation).start()
         job.wait(timeout=120)
         results.append(Predictor(job.model, job.classes).predict_proba(list(validation.texts)))
     np.testing.assert_allclose(results[0], results[1], atol=1e-6)
@@ -97,13 +97,13 @@ def test_an_exception_inside_training_fails_the_job_with_its_message():
             raise OverflowError("boom")
 
     train, validation = _datasets()
-    job = Overflowing(TrainConfig(**FAST), train, validation).start()
+    job = Overflowing(tiny_config(**FAST), train, validation).start()
     assert job.wait(timeout=120) == JobStatus.FAILED
     assert "OverflowError" in job.snapshot().error and job.model is None
 
 
 def test_nan_loss_is_reported_as_divergence():
-    recorder = _Recorder(TrainingListener(), TrainConfig(**FAST))
+    recorder = _Recorder(TrainingListener(), tiny_config(**FAST))
     recorder.set_model(keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)]))
     with pytest.raises(TrainingError, match="diverged"):
         recorder.on_train_batch_end(0, {"loss": float("nan"), "accuracy": 0.5})
@@ -115,7 +115,7 @@ def test_an_error_in_on_done_marks_the_job_failed():
     def broken_save(job: TrainingJob) -> None:
         raise OSError("disk full")
 
-    job = TrainingJob(TrainConfig(**{**FAST, "epochs": 1}), train, validation, on_done=broken_save).start()
+    job = TrainingJob(tiny_config(**{**FAST, "epochs": 1}), train, validation, on_done=broken_save).start()
     assert job.wait(timeout=120) == JobStatus.FAILED
     assert "disk full" in job.snapshot().error
 
@@ -124,9 +124,9 @@ def test_queue_admits_jobs_in_order_and_a_waiting_job_can_be_cancelled():
     train, validation = _datasets()
     queue = JobQueue(slots=1)
     release = threading.Event()
-    first = TrainingJob(TrainConfig(**FAST), train, validation, on_done=lambda job: release.wait(30), queue=queue).start()
-    second = TrainingJob(TrainConfig(**FAST), train, validation, queue=queue).start()
-    third = TrainingJob(TrainConfig(**FAST), train, validation, queue=queue).start()
+    first = TrainingJob(tiny_config(**FAST), train, validation, on_done=lambda job: release.wait(30), queue=queue).start()
+    second = TrainingJob(tiny_config(**FAST), train, validation, queue=queue).start()
+    third = TrainingJob(tiny_config(**FAST), train, validation, queue=queue).start()
     deadline = time.monotonic() + 30
     while third.snapshot().queue_position != 2 and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -180,7 +180,7 @@ def test_the_keras_callback_reports_to_any_listener_and_stops_when_it_asks():
     features = np.random.default_rng(0).normal(size=(32, 2)).astype(np.float32)
     targets = keras.utils.to_categorical(features[:, 0] > 0, 2)
     listener = _Listening(stop_after=5)
-    recorder = _Recorder(listener, TrainConfig(**FAST), batches_per_epoch=8)
+    recorder = _Recorder(listener, tiny_config(**FAST), batches_per_epoch=8)
     model.fit(features, targets, batch_size=4, epochs=3, callbacks=[recorder], verbose=0)
     assert listener.calls == [("begin", 8), *[("batch", batch) for batch in range(5)], ("epoch", 1)]
 
@@ -192,7 +192,7 @@ def test_the_job_is_saving_while_on_done_runs_and_not_done_until_it_returns():
         seen.append((job.status, job.snapshot().status, job.done))
 
     train, validation = _datasets()
-    job = TrainingJob(TrainConfig(**{**FAST, "epochs": 1}), train, validation, on_done=save).start()
+    job = TrainingJob(tiny_config(**{**FAST, "epochs": 1}), train, validation, on_done=save).start()
     assert job.wait(timeout=120) == JobStatus.FINISHED
     assert seen == [(JobStatus.SAVING, JobStatus.SAVING, False)] and job.done
 
@@ -207,7 +207,7 @@ def _recorded(job: TrainingJob, batches: int) -> TrainingJob:
 
 def test_a_snapshot_keeps_its_history_as_it_was_while_the_job_goes_on():
     train, validation = _datasets()
-    job = _recorded(TrainingJob(TrainConfig(**FAST), train, validation), batches=3)
+    job = _recorded(TrainingJob(tiny_config(**FAST), train, validation), batches=3)
     before = job.snapshot()
     _recorded(job, batches=2)
     job.on_epoch_end({"epoch": 1, "loss": 0.4, "accuracy": 0.8, "seconds": 1.0})
@@ -222,7 +222,7 @@ def test_a_snapshot_keeps_its_history_as_it_was_while_the_job_goes_on():
 
 def test_a_snapshot_of_a_long_run_copies_none_of_its_history():
     train, validation = _datasets()
-    job = _recorded(TrainingJob(TrainConfig(**FAST), train, validation), batches=20_000)
+    job = _recorded(TrainingJob(tiny_config(**FAST), train, validation), batches=20_000)
     tracemalloc.start()
     try:
         job.snapshot()
@@ -258,8 +258,7 @@ def _minority_probability(class_weight: str) -> float:
     rare = [index for index, label in enumerate(labels) if label == "positive"][:20]
     keep = [index for index, label in enumerate(labels) if label == "negative"] + rare
     data = Dataset(tuple(texts[i] for i in keep), tuple(labels[i] for i in keep))
-    config = TrainConfig(family="mlp", layer_sizes=[8], vocab_size=500, epochs=2, batch_size=16,
-                         learning_rate=0.01, early_stopping=False, dropout=0.0, class_weight=class_weight)
+    config = tiny_config(learning_rate=0.01, early_stopping=False, dropout=0.0, class_weight=class_weight)
     job = TrainingJob(config, data).start()
     job.wait(timeout=120)
     assert job.model is not None, job.snapshot().error

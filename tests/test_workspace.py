@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.config import TrainConfig
 from core.errors import (
     ColumnError,
     DataError,
@@ -30,9 +29,9 @@ from core.evaluate import evaluate
 from core.limits import PUBLIC_MAX_EPOCHS
 from core.training import JobStatus
 from core.workspace import Workspace
-from tests.support import RUN_TIMEOUT, TINY_MODEL, csv_bytes, labelled_rows
+from tests.support import RUN_TIMEOUT, TINY_MODEL, csv_bytes, labelled_rows, tiny_config
 
-TINY = TrainConfig(family="mlp", layer_sizes=[8], vocab_size=500, epochs=2, batch_size=16, preset="default")
+TINY = tiny_config(preset="default")
 
 
 class _StubJob:
