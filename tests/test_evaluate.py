@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 import warnings
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -25,9 +24,9 @@ from core.evaluate import (
     roc_curve,
     top_confusions,
 )
+from tests.support import REPO
 
 SEEDS = range(6)
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def _random_case(seed: int, n_classes: int, n: int = 60, *, tied: bool = False) -> tuple:
@@ -167,7 +166,7 @@ def test_mismatched_probabilities_refused() -> None:
 
 def test_does_not_import_tensorflow() -> None:
     code = "import sys, core.evaluate; sys.exit('tensorflow' in sys.modules or 'sklearn' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, check=False).returncode == 0
+    assert subprocess.run([sys.executable, "-c", code], cwd=REPO, check=False).returncode == 0
 
 
 @pytest.mark.parametrize("n_classes", [2, 3])

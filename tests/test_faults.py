@@ -23,9 +23,8 @@ from core.model import build_model
 from core.predict import Predictor
 from core.registry import METADATA_FILE, MODEL_FILE, ModelRegistry
 from core.training import JobStatus, TrainingJob, _Recorder
-from tests.support import assert_same_model, make_texts, tiny_config
+from tests.support import REPO, assert_same_model, make_texts, tiny_config
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 FAST = tiny_config(vocab_size=300, early_stopping=False)
 
 
@@ -137,7 +136,7 @@ _KILLED_SAVE = textwrap.dedent(
 def test_a_save_killed_halfway_leaves_only_complete_models(registry: ModelRegistry, tiny_model) -> None:
     child = subprocess.Popen(
         [sys.executable, "-c", _KILLED_SAVE, str(registry.root)],
-        cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""},
     )
     try:
@@ -220,8 +219,8 @@ _RAW_HTML_CALLS = {"html"}  # st.html and components.v1.html render markup as it
 
 
 def _product_files() -> list[Path]:
-    folders = [REPO_ROOT / "core", REPO_ROOT / "pages"]
-    return [REPO_ROOT / "app.py", *(path for folder in folders for path in sorted(folder.rglob("*.py")))]
+    folders = [REPO / "core", REPO / "pages"]
+    return [REPO / "app.py", *(path for folder in folders for path in sorted(folder.rglob("*.py")))]
 
 
 def _module_constants(tree: ast.Module) -> set[str]:
@@ -245,7 +244,7 @@ def _fixed_markup(node: ast.expr, constants: set[str]) -> bool:
     return False
 
 
-def _unsafe_uses(path: Path, root: Path = REPO_ROOT) -> list[str]:
+def _unsafe_uses(path: Path, root: Path = REPO) -> list[str]:
     found = []
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     constants = _module_constants(tree)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import ast
 import os
 import re
-from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from tests.support import REPO
 
 
 def _streamlit_import_lines(source: str, filename: str = "<source>") -> list[int]:
@@ -40,10 +39,10 @@ def test_import_check_finds_every_form_of_streamlit_import() -> None:
 
 
 def test_core_never_imports_streamlit() -> None:
-    core_files = sorted((REPO_ROOT / "core").rglob("*.py"))
+    core_files = sorted((REPO / "core").rglob("*.py"))
     assert core_files, "core/ holds no Python files; did the package move?"
     offenders = [
-        f"{path.relative_to(REPO_ROOT)}:{line}"
+        f"{path.relative_to(REPO)}:{line}"
         for path in core_files
         for line in _streamlit_import_lines(path.read_text(encoding="utf-8"), str(path))
     ]
@@ -54,7 +53,7 @@ def test_core_never_imports_streamlit() -> None:
 
 
 def test_readme_names_the_make_targets() -> None:
-    readme = REPO_ROOT / "README.md"
+    readme = REPO / "README.md"
     if not readme.exists():
         pytest.skip("README.md not written yet")
     text = readme.read_text(encoding="utf-8")
@@ -63,7 +62,7 @@ def test_readme_names_the_make_targets() -> None:
 
 
 def test_ci_script_runs_make_test() -> None:
-    ci_script = REPO_ROOT / ".ci" / "run"
+    ci_script = REPO / ".ci" / "run"
     commands = [
         line.strip()
         for line in ci_script.read_text(encoding="utf-8").splitlines()
@@ -83,9 +82,9 @@ def _built_section(readme: str) -> str:
 
 
 def test_readme_describes_every_module_in_how_it_is_built() -> None:
-    section = _built_section((REPO_ROOT / "README.md").read_text(encoding="utf-8"))
-    modules = [path.relative_to(REPO_ROOT).as_posix()
-               for path in [*sorted((REPO_ROOT / "core").glob("*.py")), *sorted((REPO_ROOT / "pages").glob("_*.py"))]
+    section = _built_section((REPO / "README.md").read_text(encoding="utf-8"))
+    modules = [path.relative_to(REPO).as_posix()
+               for path in [*sorted((REPO / "core").glob("*.py")), *sorted((REPO / "pages").glob("_*.py"))]
                if path.name != "__init__.py"]
     missing = [module for module in modules if f"`{module}`" not in section]
     assert not missing, f"README.md's 'How it is built' should give each module a line; missing: {missing}"
@@ -115,9 +114,9 @@ def test_the_long_function_check_counts_lines_and_reads_reasons() -> None:
 
 
 def test_no_function_is_over_fifty_lines_without_a_stated_reason() -> None:
-    files = [*sorted((REPO_ROOT / "core").rglob("*.py")), *sorted((REPO_ROOT / "pages").glob("*.py")),
-             REPO_ROOT / "app.py"]
-    offenders = [f"{path.relative_to(REPO_ROOT)}: {name} ({lines} lines)"
+    files = [*sorted((REPO / "core").rglob("*.py")), *sorted((REPO / "pages").glob("*.py")),
+             REPO / "app.py"]
+    offenders = [f"{path.relative_to(REPO)}: {name} ({lines} lines)"
                  for path in files for name, lines in _long_functions(path.read_text(encoding="utf-8"), str(path))]
     assert not offenders, (f"split these, or say why in their docstring ('{LONG_REASON} ...'): "
                            + ", ".join(offenders))

