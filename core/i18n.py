@@ -383,9 +383,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "features": ("Text features", "文本特征"),
     "features_help": (
         "MLP only: what the first layer reads. The encoder's vectors come from a pretrained multilingual "
-        "model (multilingual-e5-small) that already knows what sentences mean, so little data goes far.",
+        "model (multilingual-e5-small) that already knows what sentences mean, so little data goes far. "
+        "Encoder and words trains one head on each and averages their predictions.",
         "仅 MLP：第一层读取的内容。编码器向量来自预训练的多语言模型（multilingual-e5-small），"
-        "它已懂得句子的含义，因此少量数据也能学得好。",
+        "它已懂得句子的含义，因此少量数据也能学得好。“编码器和词”为两者各训练一个输出层，并取其预测的平均。",
     ),
     "features_tf_idf": ("words (TF-IDF)", "词（TF-IDF）"),
     "features_encoder": ("pretrained encoder", "预训练编码器"),

@@ -126,9 +126,18 @@ def test_bundled_vectors_are_used_without_the_engine(tmp_path, engine_calls):
 def test_transfer_model_records_its_encoder_and_predicts_after_loading(transfer_model):
     metadata = json.loads((transfer_model / "metadata.json").read_text(encoding="utf-8"))
     assert metadata["encoder"] == encoder().identity.to_dict()
-    assert metadata["config"]["features"] == "encoder"
+    assert metadata["config"]["features"] == "encoder_tf_idf"
     predictions = Predictor.load(transfer_model).predict(["great phone", "这个 很差"])
     assert [set(prediction.probabilities) for prediction in predictions] == [{"negative", "positive"}] * 2
+
+
+def test_a_transfer_run_records_its_averaged_heads_accuracy_and_loss_as_every_run_does(transfer_model):
+    """The charts and early stopping read "accuracy" and "val_loss": a two-head model's fitted twin logs them
+    under its output's name, which the run reads back (core.training._served_logs)."""
+    history = json.loads((transfer_model / "metadata.json").read_text(encoding="utf-8"))["history"]
+    assert [set(entry) >= {"accuracy", "loss", "val_accuracy", "val_loss"} for entry in history] == [True, True]
+    assert not [name for entry in history for name in entry if "head" in name or "served" in name]
+    assert all(0 <= entry["accuracy"] <= 1 and np.isfinite(entry["val_loss"]) for entry in history)
 
 
 def test_a_model_whose_encoder_is_missing_is_refused_with_what_to_do(transfer_model, monkeypatch):
