@@ -270,10 +270,10 @@ class TrainConfig:
         kind="float", default=1e-3, label="learning_rate", help="learning_rate_help", group="training",
         minimum=1e-6, maximum=1.0,
         offered=(1e-4, 2e-4, 3e-4, 5e-4, 1e-3, 2e-3, 3e-3, 5e-3, 1e-2, 2e-2, 3e-2, 5e-2, 1e-1)))
-    # Gradient norm clipping: keeps LSTM training from diverging early; None turns it off. No widget.
+    # Gradient norm clipping: keeps LSTM training from diverging early; None turns it off.
     clipnorm: float | None = described(Setting(
-        kind="float", default=1.0, label="clipnorm", help="clipnorm_help",
-        minimum=0.0, min_inclusive=False, maximum=100.0, none="none"))
+        kind="float", default=1.0, label="clipnorm", help="clipnorm_help", group="training",
+        minimum=0.0, min_inclusive=False, maximum=100.0, step=0.5, none="none"))
     early_stopping: bool = described(Setting(
         kind="bool", default=True, label="early_stopping", help="early_stopping_help", group="training"))
     # Epochs without a better validation loss before training stops.

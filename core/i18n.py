@@ -411,6 +411,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "每条文本读取的词元数；留空则自动选择能覆盖 95% 文本的长度。",
     ),
     "auto": ("auto", "自动"),
+    "none": ("none", "无"),
     "bidirectional": ("Bidirectional", "双向"),
     "dropout": ("Dropout", "随机失活（Dropout）"),
     "epochs": ("Epochs", "轮数（epochs）"),
@@ -495,8 +496,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "clipnorm": ("Gradient clipping", "梯度裁剪"),
     "clipnorm_help": (
-        "Largest gradient norm per training step; keeps an LSTM from diverging early.",
-        "每个训练步骤的梯度范数上限，防止 LSTM 在训练初期发散。",
+        "Largest gradient norm per training step; keeps an LSTM from diverging early. Empty: no clipping.",
+        "每个训练步骤的梯度范数上限，防止 LSTM 在训练初期发散。留空则不裁剪。",
     ),
     "patience_help": (
         "Epochs without a better validation loss before training stops.",

@@ -103,7 +103,6 @@ def _config_from_form() -> TrainConfig:
     state = st.session_state
     chosen = state[PRESET_KEY]
     base = TrainConfig() if chosen == CUSTOM else preset(chosen)
-    # Settings without a widget (e.g. gradient clipping) keep the preset's value.
     shown = {name: state[_key(name)] for name in SHOWN}
     shown.update({name: setting.parse(name, shown[name]) for name, setting in SHOWN.items() if setting.kind == "sizes"})
     return base.replace(**shown, preset=None if chosen == CUSTOM else chosen)
@@ -169,7 +168,7 @@ def setting_ui(name: str, setting: Setting, **changes: Any) -> None:
         # is always among the options.
         offered = sorted({*setting.offered, state[_key(name)]})
         st.select_slider(label, offered, format_func=lambda number: f"{number:g}", **common, **KEEP)
-    elif setting.kind == "float":
+    elif setting.kind == "float" and setting.none is None:
         st.slider(label, min_value=setting.minimum, max_value=setting.maximum, step=setting.step, **common, **KEEP)
     else:
         empty = {"value": None, "placeholder": t(setting.none)} if setting.none else {}

@@ -42,7 +42,7 @@ def test_the_sample_starts_from_transfer_and_the_form_follows_new_data_until_the
     open_page(app, "pages/2_Train.py")
     assert app.session_state["train_preset"] == "default"  # no data yet
     click(app, "Use the sample")
-    assert app.session_state["train_preset"] == "transfer" and app.session_state["train_features"] == "encoder"
+    assert app.session_state["train_preset"] == "transfer" and app.session_state["train_features"] == "encoder_tf_idf"
     captions = [unescaped(caption.value) for caption in app.caption]
     assert f"Suggested for this data: **{t('preset_transfer')}**." in captions
     assert t("embedding_cached") in captions  # the sample's vectors ship with the app
@@ -83,7 +83,7 @@ def test_every_preset_shows_exactly_its_settings(train_page: AppTest, name: str)
     # A learning rate missing from the slider's options used to turn default's 3e-3 into 1e-4 unseen.
     train_page.selectbox(key="train_preset_en").set_value(name).run()
     shown = {key: train_page.session_state[f"train_{key}"] for key in PRESETS[name].to_dict()
-             if key not in ("preset", "clipnorm", "layer_sizes")}
+             if key not in ("preset", "layer_sizes")}
     expected = {key: value for key, value in PRESETS[name].to_dict().items() if key in shown}
     assert shown == expected
     assert train_page.select_slider(key="train_learning_rate").value == PRESETS[name].learning_rate
@@ -103,7 +103,7 @@ def _widget(at: AppTest, name: str):
         return at.checkbox(key=f"train_{name}")
     if setting.offered:
         return at.select_slider(key=f"train_{name}")
-    return (at.slider if setting.kind == "float" else at.number_input)(key=f"train_{name}")
+    return (at.slider if setting.kind == "float" and setting.none is None else at.number_input)(key=f"train_{name}")
 
 
 def _widget_keys(at: AppTest) -> set[str]:
@@ -115,7 +115,7 @@ def _widget_keys(at: AppTest) -> set[str]:
 def test_every_shown_setting_has_exactly_one_widget(train_page: AppTest) -> None:
     keys = _widget_keys(train_page) - {"train_preset", "train_model_name"}
     assert keys == {f"train_{name}" for name in SHOWN}
-    assert {"clipnorm", "preset"}.isdisjoint(SHOWN)  # described as hidden: the preset's value is kept
+    assert "preset" not in SHOWN  # the preset picker is the form's own first widget, not a setting
 
 
 def test_every_config_field_has_a_flag_and_a_widget_from_its_one_description(train_page: AppTest) -> None:
@@ -126,9 +126,7 @@ def test_every_config_field_has_a_flag_and_a_widget_from_its_one_description(tra
     for config_field in fields:
         assert config_field.metadata[SETTING] is SETTINGS[config_field.name]
         assert "--" + config_field.name.replace("_", "-") in flags[config_field.name]
-    # The one field without a widget is described so (no group): the preset's clipping is kept as it is.
-    assert {f"train_{config_field.name}" for config_field in fields} - _widget_keys(train_page) == {"train_clipnorm"}
-    assert SETTINGS["clipnorm"].group is None
+    assert {f"train_{config_field.name}" for config_field in fields} <= _widget_keys(train_page)
 
 
 @pytest.mark.parametrize("name", [*SHOWN])
