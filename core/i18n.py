@@ -326,8 +326,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "preset_article-mlp": ("Article: dense 128 → 64", "文章：全连接 128 → 64"),
     "preset_custom": ("Custom", "自定义"),
     "preset_transfer": (
-        "Transfer: a pretrained multilingual encoder (best with little data)",
-        "迁移学习：预训练的多语言编码器（数据少时最好）",
+        "Transfer: a pretrained multilingual encoder beside the words (most accurate)",
+        "迁移学习：预训练的多语言编码器加词特征（最准确）",
     ),
     "preset_unavailable": (
         "The transfer preset needs the sentence encoder, which is not installed here ({reason}). "
