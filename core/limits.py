@@ -172,16 +172,23 @@ def estimate_parameters(config: TrainConfig, classes: int) -> int:
         for units in config.layer_sizes:
             layer, width = _sequence_layer(config, width, units)
             total += layer
-    else:
-        width, total = 0, 0
-        if config.uses_tf_idf:  # and one inverse document frequency per token
-            width, total = width + config.vocab_size, config.vocab_size
-        if config.uses_encoder:
-            from core.encoder import DIMENSION
+        return total + (width + 1) * classes
+    # The dense family: one head per input it reads (TF-IDF, encoder vectors), as core.model builds them.
+    total = 0
+    if config.uses_tf_idf:  # one inverse document frequency per token, then a head over the TF-IDF row
+        total += config.vocab_size + _dense_head(config, config.vocab_size, classes)
+    if config.uses_encoder:
+        from core.encoder import DIMENSION
 
-            width += DIMENSION
-        for units in config.layer_sizes:
-            total, width = total + (width + 1) * units, units
+        total += 2 * DIMENSION + 1 + _dense_head(config, DIMENSION, classes)  # after a mean, variance and count
+    return total
+
+
+def _dense_head(config: TrainConfig, width: int, classes: int) -> int:
+    """The weights of `config.layer_sizes` dense layers over inputs `width` wide, and the softmax after them."""
+    total = 0
+    for units in config.layer_sizes:
+        total, width = total + (width + 1) * units, units
     return total + (width + 1) * classes
 
 

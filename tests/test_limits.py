@@ -44,13 +44,16 @@ def _plenty_of_memory(monkeypatch: pytest.MonkeyPatch) -> None:
     TrainConfig(family="lstm", layer_sizes=[8, 4], vocab_size=300, embedding_dim=8, bidirectional=True),
     TrainConfig(family="gru", layer_sizes=[6], vocab_size=300, embedding_dim=8),
     TrainConfig(family="cnn", layer_sizes=[8, 4], vocab_size=300, embedding_dim=8, sequence_length=20),
-], ids=["mlp", "bilstm", "gru", "cnn"])
+    TrainConfig(family="mlp", layer_sizes=[16], vocab_size=300, features="encoder"),
+    TrainConfig(family="mlp", layer_sizes=[16, 8], vocab_size=300, ngrams=1, features="encoder_tf_idf"),
+], ids=["mlp", "bilstm", "gru", "cnn", "encoder", "encoder-and-words"])
 def test_the_parameter_estimate_counts_what_keras_builds(config):
     from core.model import build_model
 
     texts, _ = make_texts(50)
     texts += [" ".join(f"word{index}" for index in range(400))]  # fills the whole vocabulary, as the estimate assumes
-    model = build_model(config, texts, ("negative", "neutral", "positive"))
+    vectors = np.zeros((len(texts), 384), dtype=np.float32) if config.uses_encoder else None
+    model = build_model(config, texts, ("negative", "neutral", "positive"), vectors)
     assert limits.estimate_parameters(config, 3) == model.count_params()
 
 
