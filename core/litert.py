@@ -24,6 +24,8 @@ from typing import Any
 
 from core import litert_preprocess
 from core.errors import ExportError, StudioError
+from core.i18n import Message
+from core.registry import read_model_folder
 
 QUANTIZATIONS = ("none", "int8")
 # Unrolled recurrent layers grow the graph with every step: 400 steps (the longest automatic sequence
@@ -57,7 +59,7 @@ def write_export(model_dir: str | Path, destination: str | Path, quantize: str =
         RegistryError: the model cannot be loaded.
     """
     destination = Path(destination)
-    _check_request(destination, quantize)
+    _check_request(Path(model_dir), destination, quantize)
     from core.predict import Predictor
 
     predictor = Predictor.load(model_dir)
@@ -76,8 +78,11 @@ def write_export(model_dir: str | Path, destination: str | Path, quantize: str =
     return destination
 
 
-def _check_request(destination: Path, quantize: str) -> None:
-    """Refuses what would fail only after minutes of conversion."""
+def _check_request(model_dir: Path, destination: Path, quantize: str) -> None:
+    """Refuses what would fail only after minutes of conversion (or, for a model over encoder vectors, deep in
+    Keras with a shape error)."""
+    if model_dir.is_dir() and read_model_folder(model_dir).reads_encoder:
+        raise ExportError(Message("export_reads_encoder", format="TensorFlow Lite"))
     if quantize not in QUANTIZATIONS:
         raise ExportError(f"Unknown quantization {quantize!r}; choose one of {', '.join(QUANTIZATIONS)}.")
     if destination.exists():
@@ -251,7 +256,7 @@ def export_in_subprocess(model_dir: str | Path, destination: str | Path, quantiz
     Raises:
         ExportError: the export failed (the child's one-line reason) or ran past `timeout` seconds.
     """
-    _check_request(Path(destination), quantize)  # before paying for a process and TensorFlow's import
+    _check_request(Path(model_dir), Path(destination), quantize)  # before paying for a process and TensorFlow's import
     command = [sys.executable, "-m", "core.litert", str(model_dir), str(destination), "--quantize", quantize]
     root = Path(__file__).resolve().parent.parent
     environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(root)}

@@ -67,6 +67,12 @@ class ModelInfo:
     metadata: dict
     broken: str | None = None  # reason the folder cannot be used, e.g. "model.keras is missing"
 
+    @property
+    def reads_encoder(self) -> bool:
+        """Whether the model reads the pretrained sentence encoder's vectors (its metadata names the encoder it
+        needs), which run outside TensorFlow: no SavedModel or TensorFlow Lite export can carry them."""
+        return "encoder" in self.metadata
+
 
 def sanitize_name(name: str) -> str:
     """Turns a user-typed name into a safe folder name, keeping letters of any script (e.g. "情感模型").

@@ -84,13 +84,17 @@ def load_ui(current: Workspace, info: ModelInfo) -> None:
 
 
 # Download the model.keras file (for Keras with this app's code), a SavedModel (for TensorFlow alone), or a
-# TensorFlow Lite folder (for ai-edge-litert and numpy, without TensorFlow).
+# TensorFlow Lite folder (for ai-edge-litert and numpy, without TensorFlow); a model over the sentence encoder's
+# vectors has only the first, and a line saying why.
 def download_ui(current: Workspace, info: ModelInfo) -> None:
     if info.broken:
         return
     model_file = info.path / MODEL_FILE
     st.download_button(t("download_model"), data=model_file.read_bytes, file_name=f"{info.name}.keras",
                        mime="application/octet-stream", icon=":material/download:", on_click="ignore")
+    if info.reads_encoder:
+        st.caption(t("export_reads_encoder", format=t("export_formats")))
+        return
     st.download_button(t("download_saved_model"), data=lambda: current.saved_model_zip(info.name),
                        file_name=f"{info.name}-savedmodel.zip", mime="application/zip", icon=":material/download:",
                        on_click="ignore", help=t("download_saved_model_help"))

@@ -16,9 +16,10 @@ from core.cli import main
 from core.config import preset
 from core.data import Dataset
 from core.encoder import EmbeddingStopped, Encoding, SentenceEncoder, VectorCache, encoder
-from core.errors import EncoderMissingError, RegistryError
+from core.errors import EncoderMissingError, ExportError, RegistryError
 from core.experiment import finish_run, split_for_run, start_job
 from core.export import export_saved_model
+from core.litert import export_in_subprocess, write_export
 from core.predict import Predictor
 from core.registry import ModelRegistry
 from tests.support import make_texts
@@ -175,9 +176,17 @@ def test_training_a_transfer_model_is_refused_at_once_without_the_encoder(monkey
 
 
 def test_transfer_models_are_not_exported_as_saved_models(transfer_model, tmp_path):
-    with pytest.raises(RegistryError, match="a SavedModel cannot carry it"):
+    with pytest.raises(RegistryError, match="no SavedModel can carry it"):
         export_saved_model(Predictor.load(transfer_model), tmp_path / "served")
     assert not (tmp_path / "served").exists()
+
+
+def test_transfer_models_are_refused_for_tensorflow_lite_before_any_conversion(transfer_model, tmp_path):
+    # The two-head model used to reach the layer-by-layer copy and fail there with a Keras shape error.
+    for export in (write_export, export_in_subprocess):
+        with pytest.raises(ExportError, match="no TensorFlow Lite can carry it"):
+            export(transfer_model, tmp_path / "lite")
+    assert not (tmp_path / "lite").exists()
 
 
 def test_encoder_and_training_work_offline(monkeypatch, tmp_path, capsys):

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.evaluate import TOP_CONFUSIONS, evaluate_probabilities
 from core.experiment import EvaluationResult
+from core.i18n import t
 from tests.app.support import click, errors, open_page, unescaped
 from tests.support import csv_bytes, labelled_rows
 
@@ -43,6 +44,21 @@ def test_models_page_lists_the_saved_model(app: AppTest, saved_model: str) -> No
         map(str, metadata["config"]["layer_sizes"]))
     assert dict(zip(data["name"], data["value"]))["rows.train"] == str(metadata["data"]["rows"]["train"])
     assert list(versions["name"]) == list(metadata["versions"])
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_a_model_over_encoder_vectors_offers_only_its_keras_file_and_says_why(
+        app: AppTest, saved_model: str, models_dir, language: str) -> None:
+    # A transfer model's metadata names the encoder it reads (core.experiment.encoder_metadata); no SavedModel or
+    # TensorFlow Lite export can carry that encoder, and both used to fail only when clicked.
+    metadata_path = models_dir / saved_model / "metadata.json"
+    metadata = json.loads(metadata_path.read_text(encoding="utf-8"))
+    metadata_path.write_text(json.dumps({**metadata, "encoder": {"name": "multilingual-e5-small"}}), encoding="utf-8")
+    app.sidebar.radio(key="language").set_value(language).run()
+    open_page(app, "pages/5_Models.py")
+    assert [button.proto.label for button in app.get("download_button")] == [t("download_model", language)]
+    reason = t("export_reads_encoder", language, format=t("export_formats", language))
+    assert reason in [unescaped(caption.value) for caption in app.caption]
 
 
 def test_the_models_table_names_the_split_in_chinese(app: AppTest, saved_model: str) -> None:
