@@ -115,7 +115,7 @@ def _encoder_inputs(config: TrainConfig, train_texts: Sequence[str], text: keras
     normalization.adapt(train_vectors)
     features = normalization(vectors)
     if not config.uses_tf_idf:
-        return {VECTORS_INPUT: vectors}, _probabilities(_mlp_body(config, features), classes)
+        return {VECTORS_INPUT: vectors}, _head(config, features, classes)
     heads = [
         _probabilities(_mlp_body(config, _tf_idf_features(config, train_texts, text), prefix="tf_idf_"),
                        classes, name=HEADS[0]),

@@ -91,7 +91,7 @@ class Predictor:
         if info.broken:
             raise RegistryError(f"The model {info.name!r} is broken: {info.broken}")
         encoding = None
-        if "encoder" in info.metadata:  # checked before loading: without the encoder the model is useless
+        if info.reads_encoder:  # checked before loading: without the encoder the model is useless
             check_identity(info.metadata["encoder"])
             encoding = Encoding.of(TrainConfig.from_dict(info.metadata["config"]))
         return cls(load_model_folder(info.path), info.metadata["classes"], info.metadata.get(THRESHOLD_KEY), encoding)
