@@ -16,6 +16,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import script_runner
 
 from core.doctor import Diagnosis, diagnose
 from core.errors import (
@@ -87,10 +88,10 @@ def _lease(workspace_id: str, _workspace: Workspace) -> Workspace:
 def exempt_imports_from_gc() -> int:
     """Moves everything imported so far (TensorFlow's ~400,000 objects) out of the garbage collector's sight.
 
-    Streamlit runs a full collection after every script and fragment run, and again through
-    `keras.backend.clear_session()`; over TensorFlow's heap each takes ~0.15 s holding the GIL, which
-    stalled page switches and training (fragments poll every second). Imported modules live as long as
-    the process, so the collector has nothing to find among them. Once per server process.
+    Streamlit runs a full collection after every script and fragment run; over TensorFlow's heap it takes
+    ~0.15 s holding the GIL, which stalled page switches and training (fragments poll every second).
+    Imported modules live as long as the process, so the collector has nothing to find among them. Once per
+    server process.
 
     Returns:
         How many objects are now exempt.
@@ -98,6 +99,23 @@ def exempt_imports_from_gc() -> int:
     gc.collect()
     gc.freeze()
     return gc.get_freeze_count()
+
+
+def keep_keras_state_across_runs() -> None:
+    """Stops Streamlit calling `keras.backend.clear_session()` after every script and fragment run.
+
+    Streamlit does it (in `_clean_problem_modules`) for scripts that build a model on each run. Here models
+    are built and trained in job threads that outlive the run, and each call resets every thread's Keras state
+    and empties TensorFlow's kernel cache under them. A job whose model was being built as a page polled got
+    a layer name twice and failed ("The name "dropout" is used 2 times in the model"), and with pages polling
+    every second jobs trained 2-3 times slower (bench/RESULTS.md, "App"). The function's only other work,
+    closing matplotlib figures, concerns nothing here: the app draws with Altair.
+    """
+    script_runner._clean_problem_modules = _leave_modules_alone
+
+
+def _leave_modules_alone() -> None:
+    """What runs after each script run in place of Streamlit's module clean-up: nothing."""
 
 
 def remove_stale_sessions() -> None:

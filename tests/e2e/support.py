@@ -299,8 +299,19 @@ def chart_points(page: Page) -> int:
 
 
 def wait_for_chart_points(page: Page, more_than: int, timeout_ms: int = 60_000) -> int:
-    """Waits until the loss chart shows more than `more_than` points; returns how many it shows then."""
-    page.wait_for_function(f"({CHART_POINTS_JS})() > {more_than}", timeout=timeout_ms)
+    """Waits until the loss chart shows more than `more_than` points; returns how many it shows then.
+
+    Raises:
+        AssertionError: the time ran out; the message holds what the page's alerts say (a failed job's reason).
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    try:
+        page.wait_for_function(f"({CHART_POINTS_JS})() > {more_than}", timeout=timeout_ms)
+    except PlaywrightTimeoutError:
+        alerts = page.get_by_test_id("stAlert").all_inner_texts()
+        raise AssertionError(f"the chart had {chart_points(page)} points after {timeout_ms} ms (waiting for more "
+                             f"than {more_than}); the page's alerts: {alerts}") from None
     return chart_points(page)
 
 

@@ -41,7 +41,8 @@ def _check_sessions_apart(alice: Page, bob: Page, carol: Page, app_server: str) 
     stop_button(alice).wait_for(timeout=60_000)
     wait_for_chart_points(alice, more_than=0)
     # Bob starts while Alice watches her chart: both pages poll every second, and his job still reaches its
-    # first batch within seconds (before app.py exempted imports from the garbage collector it took 30-80 s).
+    # first batch within seconds (before app.py exempted imports from the garbage collector it took 30-80 s;
+    # before it kept Streamlit from resetting Keras after each run, his model's build now and then failed).
     press_train(bob)
     stop_button(bob).wait_for(timeout=60_000)
     bob_points = wait_for_chart_points(bob, more_than=0, timeout_ms=30_000)
