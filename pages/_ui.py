@@ -88,8 +88,9 @@ def _lease(workspace_id: str, _workspace: Workspace) -> Workspace:
 def exempt_imports_from_gc() -> int:
     """Moves everything imported so far (TensorFlow's ~400,000 objects) out of the garbage collector's sight.
 
-    Streamlit runs a full collection after every script and fragment run; over TensorFlow's heap it takes
-    ~0.15 s holding the GIL, which stalled page switches and training (fragments poll every second).
+    Over TensorFlow's heap a full collection takes ~0.15 s holding the GIL. Streamlit ran one after every
+    script and fragment run (until .streamlit/config.toml turned `runner.postScriptGC` off), which stalled page
+    switches and training; Python still runs them as objects accumulate, and model building makes many.
     Imported modules live as long as the process, so the collector has nothing to find among them. Once per
     server process.
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import tomllib
 from pathlib import Path
 
 import keras
@@ -12,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from core.doctor import diagnose
 from core.safety import PUBLIC_MODE_VARIABLE
 from tests.app.support import APP, click, open_page, unescaped
-from tests.support import RUN_TIMEOUT
+from tests.support import REPO, RUN_TIMEOUT
 
 PAGES = {
     "pages/0_Home.py": "Sentiment Studio",
@@ -82,9 +83,16 @@ def test_language_switch_translates_the_app(app: AppTest) -> None:
 
 
 def test_app_keeps_the_garbage_collector_off_imported_libraries(app: AppTest) -> None:
-    # Streamlit collects garbage after every script and fragment run; over TensorFlow's unfrozen heap each
-    # collection held the GIL for ~0.15 s, which made page switches take 0.8 s and stalled training.
+    # Over TensorFlow's unfrozen heap each full collection held the GIL for ~0.15 s; with Streamlit collecting
+    # after every script and fragment run, page switches took 0.8 s and training stalled.
     assert gc.get_freeze_count() > 100_000
+
+
+def test_streamlit_runs_no_full_collection_after_each_run() -> None:
+    # Frozen imports or not, a full collection walks the training threads' models and graphs, holding the GIL
+    # they need, several times a second while pages poll.
+    config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["runner"]["postScriptGC"] is False
 
 
 def test_reruns_leave_the_training_threads_keras_state_alone(monkeypatch: pytest.MonkeyPatch) -> None:
