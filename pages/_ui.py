@@ -108,9 +108,10 @@ def keep_keras_state_across_runs() -> None:
     Streamlit does it (in `_clean_problem_modules`) for scripts that build a model on each run. Here models
     are built and trained in job threads that outlive the run, and each call resets every thread's Keras state
     and empties TensorFlow's kernel cache under them. A job whose model was being built as a page polled got
-    a layer name twice and failed ("The name "dropout" is used 2 times in the model"), and with pages polling
-    every second jobs trained 2-3 times slower (bench/RESULTS.md, "App"). The function's only other work,
-    closing matplotlib figures, concerns nothing here: the app draws with Altair.
+    a layer name twice and failed ("The name "dropout" is used 2 times in the model"), with pages polling
+    every second jobs trained 2-3 times slower, and each rerun's first prediction took 50 ms instead of 0.6 ms
+    while TensorFlow rebuilt the Predictor's function (bench/RESULTS.md, "App"). The function's only other
+    work, closing matplotlib figures, concerns nothing here: the app draws with Altair.
     """
     script_runner._clean_problem_modules = _leave_modules_alone
 
