@@ -39,6 +39,7 @@ from tests.e2e.support import (
     go_to,
     launch_app,
     load_sample_on_data_page,
+    open_train_page_with_sample,
     press_train,
     wait_for_app,
 )
@@ -218,11 +219,7 @@ def _run_state(page: Any, errors_before: set[str], timeout_s: float = 180) -> st
 
 def _third_visitor_trains(page: Any, url: str) -> str:
     """Another visitor loads the sample and trains while the attacker's runs hold their share."""
-    page.goto(url, timeout=300_000)
-    wait_for_app(page, timeout_ms=300_000)
-    go_to(page, "Data")
-    load_sample_on_data_page(page)
-    go_to(page, "Train")
+    open_train_page_with_sample(page, url, timeout_ms=300_000)
     started = time.monotonic()
     press_train(page)
     first = _run_state(page, set(), timeout_s=300)

@@ -25,10 +25,10 @@ from _common import PeakMemory, base_parser, command_line, percentile, report
 
 from tests.e2e.support import (
     CHART_POINTS_JS,
-    PAGE_TIMEOUT_MS,
     CHROMIUM,
     CHROMIUM_ARGS,
     MR_TRAIN,
+    PAGE_TIMEOUT_MS,
     AppServer,
     app_menu,
     chart_points,
@@ -36,6 +36,7 @@ from tests.e2e.support import (
     go_to,
     launch_app,
     load_sample_on_data_page,
+    open_train_page_with_sample,
     press_train,
     stop_button,
     upload,
@@ -139,11 +140,7 @@ def _second_job(browser: Any, server: AppServer) -> dict[str, Any]:
     alice, bob = (browser.new_context(viewport={"width": 1400, "height": 900}).new_page() for _ in range(2))
     for page, sample in ((alice, "Reviews, English"), (bob, "Reviews, Chinese")):
         page.set_default_timeout(PAGE_TIMEOUT_MS)
-        page.goto(server.url)
-        wait_for_app(page)
-        go_to(page, "Data")
-        load_sample_on_data_page(page, sample)
-        go_to(page, "Train")
+        open_train_page_with_sample(page, server.url, sample)
         fill_training_form(page, epochs=200, early_stopping=False)
     press_train(alice)
     wait_for_chart_points(alice, more_than=0)

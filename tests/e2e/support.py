@@ -247,6 +247,17 @@ def load_sample_on_data_page(page: Page, sample: str = "Reviews, English and Chi
     wait_for_app(page)
 
 
+def open_train_page_with_sample(page: Page, url: str, sample: str = "Reviews, English and Chinese",
+                                 timeout_ms: int = PAGE_TIMEOUT_MS) -> None:
+    """Opens the app at `url` (a new session), loads a bundled sample on the Data page and goes to the Train
+    page. `timeout_ms` bounds the first page, which may wait for the server's first TensorFlow import."""
+    page.goto(url, timeout=timeout_ms)
+    wait_for_app(page, timeout_ms=timeout_ms)
+    go_to(page, "Data")
+    load_sample_on_data_page(page, sample)
+    go_to(page, "Train")
+
+
 def set_number(page: Page, label: str, value: float) -> None:
     """Types a value into the number input labelled exactly `label` and commits it with Enter."""
     field = page.get_by_role("spinbutton", name=label, exact=True)

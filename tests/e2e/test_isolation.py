@@ -12,7 +12,7 @@ from tests.e2e.support import (
     chart_points,
     fill_training_form,
     go_to,
-    load_sample_on_data_page,
+    open_train_page_with_sample,
     press_train,
     stop_button,
     stop_if_training,
@@ -32,9 +32,9 @@ def test_two_sessions_train_apart(browser: Browser, app_server: str) -> None:
 
 
 def _check_sessions_apart(alice: Page, bob: Page, carol: Page, app_server: str) -> None:
-    _open(alice, app_server, "Reviews, English")
+    open_train_page_with_sample(alice, app_server, "Reviews, English")
     fill_training_form(alice, epochs=200, early_stopping=False, name="alice-run")
-    _open(bob, app_server, "Reviews, Chinese")
+    open_train_page_with_sample(bob, app_server, "Reviews, Chinese")
     fill_training_form(bob, epochs=200, early_stopping=False, name="bob-run")
 
     press_train(alice)
@@ -78,15 +78,6 @@ def _check_sessions_apart(alice: Page, bob: Page, carol: Page, app_server: str) 
     expect(alice.get_by_text("bob-run")).to_have_count(0)
     for session in (alice, bob):
         expect(session.get_by_test_id("stException")).to_have_count(0)
-
-
-def _open(page: Page, app_server: str, sample: str) -> None:
-    """Opens the app, loads a bundled sample on the Data page and goes to the Train page."""
-    page.goto(app_server)
-    wait_for_app(page)
-    go_to(page, "Data")
-    load_sample_on_data_page(page, sample)
-    go_to(page, "Train")
 
 
 def _expect_own_job(page: Page, source: str, other: str) -> None:
