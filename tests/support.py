@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,10 @@ SHARED_DATASETS = REPO.parent / "shared" / "datasets"
 RUN_TIMEOUT = 60
 # The model the `trained_models` fixture trains once per session.
 TINY_MODEL = "tiny-model"
+# Three Latin words in a row are an English phrase left untranslated; names such as "CSV UTF-8" or
+# "Sentiment Studio" are at most two.
+ENGLISH_PHRASE = re.compile(r"[A-Za-z]{2,}(?:[ ,;:]+[A-Za-z]{2,}){2,}")
+CJK = re.compile(r"[\u4e00-\u9fff]")
 
 _POSITIVE = ["great", "love", "excellent", "wonderful", "好", "喜欢", "棒", "满意"]
 _NEGATIVE = ["awful", "hate", "terrible", "broken", "差", "讨厌", "烂", "失望"]
@@ -78,3 +83,14 @@ def assert_same_model(loaded: Any, original: Any) -> None:
     width = original.inputs[0].shape[-1]
     inputs = np.random.default_rng(0).normal(size=(5, width)).astype("float32")
     np.testing.assert_array_equal(np.asarray(loaded(inputs)), np.asarray(original(inputs)))
+
+
+def assert_chinese(text: str, *details: str) -> None:
+    """`text` names each of `details` and is Chinese apart from them: no English phrase is left in it."""
+    for detail in details:
+        assert detail in text, text
+    assert CJK.search(text), text
+    rest = text
+    for detail in details:
+        rest = rest.replace(detail, " ")
+    assert not ENGLISH_PHRASE.search(rest), (ENGLISH_PHRASE.search(rest), text)
