@@ -67,8 +67,10 @@ class Corpus:
     test: Any  # core.data.Dataset
 
 
-def load_corpus(name: str, *, train_rows: int | None = None, test_rows: int | None = None) -> Corpus:
-    """Loads a corpus through core's own loader; `train_rows`/`test_rows` keep only the first rows (quick runs).
+def load_corpus(name: str, *, train_rows: int | None = None, test_rows: int | None = None,
+                per_class: int | None = None) -> Corpus:
+    """Loads a corpus through core's own loader; `train_rows`/`test_rows` keep only the first rows (quick runs),
+    `per_class` the first rows of each class (a balanced sample, as the article's 500 positive + 500 negative).
 
     The files are shuffled already (seed 42), so the first rows are a fair sample.
     """
@@ -79,9 +81,22 @@ def load_corpus(name: str, *, train_rows: int | None = None, test_rows: int | No
     test = load_test_dataset(folder / "test.csv", classes=train.classes)
     if train_rows is not None and train_rows < len(train):
         train = train.subset(range(train_rows))
+    if per_class is not None:
+        train = train.subset(_first_of_each_class(train.labels, per_class))
     if test_rows is not None and test_rows < len(test):
         test = test.subset(range(test_rows))
     return Corpus(name, train, test)
+
+
+def _first_of_each_class(labels: Sequence[str], per_class: int) -> list[int]:
+    """Positions of the first `per_class` rows of every label, in file order."""
+    taken: dict[str, int] = {}
+    positions = []
+    for position, label in enumerate(labels):
+        if taken.get(label, 0) < per_class:
+            taken[label] = taken.get(label, 0) + 1
+            positions.append(position)
+    return positions
 
 
 def split_for_training(dataset: Any, config: Any) -> Any:

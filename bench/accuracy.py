@@ -8,6 +8,7 @@ so its memory peak is its own (--quick trains in-process to stay fast).
     .venv/bin/python bench/accuracy.py --presets default --corpora mr
     .venv/bin/python bench/accuracy.py --tuned-peer --presets default   # also the peer with C=10
     .venv/bin/python bench/accuracy.py --quick              # 2,000 training rows, peer + default
+    .venv/bin/python bench/accuracy.py --per-class 500 --corpora mr --presets default transfer   # the article's scale
     .venv/bin/python bench/accuracy.py --corpora online_shopping --train-rows 15000 --seeds 42 1 2 \
         --tuned-peer --presets default default:ngrams=3,vocab_size=100000   # a variant: preset:setting=value,...
 
@@ -67,12 +68,12 @@ def model_config(model_name: str, seed: int) -> Any:
 
 
 def measure(corpus_name: str, model_name: str, train_rows: int | None, test_rows: int | None,
-            seed: int = 42) -> dict[str, Any]:
+            seed: int = 42, per_class: int | None = None) -> dict[str, Any]:
     """Trains one model on one corpus and scores it on the test set; runs inside a worker process."""
     from core.evaluate import evaluate
     from core.predict import Predictor
 
-    corpus = load_corpus(corpus_name, train_rows=train_rows, test_rows=test_rows)
+    corpus = load_corpus(corpus_name, train_rows=train_rows, test_rows=test_rows, per_class=per_class)
     config = model_config(model_name, seed)
     split = split_for_training(corpus.train, config)
     with PeakMemory() as memory:
@@ -137,6 +138,8 @@ def main() -> None:
     parser.add_argument("--seeds", nargs="+", type=int, default=[42], help="seeds to train every model with")
     parser.add_argument("--train-rows", type=int, help="keep only the first N rows of train.csv (files are shuffled)")
     parser.add_argument("--test-rows", type=int, help="keep only the first N rows of test.csv")
+    parser.add_argument("--per-class", type=int,
+                        help="keep only the first N rows of each class of train.csv (a balanced sample)")
     parser.add_argument("--no-peer", action="store_true", help="skip the scikit-learn peers")
     parser.add_argument("--tuned-peer", action="store_true", help="also train the peer with C=10")
     parser.add_argument("--in-process", action="store_true", help="train every model in this process (faster, memory less clean)")
@@ -160,7 +163,7 @@ def main() -> None:
     for corpus_name in arguments.corpora:
         for seed in arguments.seeds:
             for model_name in models:
-                task = (measure, corpus_name, model_name, train_rows, test_rows, seed)
+                task = (measure, corpus_name, model_name, train_rows, test_rows, seed, arguments.per_class)
                 row = run_isolated(*task) if isolated else task[0](*task[1:])
                 rows.append(row)
                 print(f"  {corpus_name} / {model_name} / seed {seed}: {row['test accuracy %']:.2f}% "
