@@ -6,7 +6,8 @@ import csv
 import io
 import random
 import re
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,14 @@ def tiny_config(**overrides: Any) -> TrainConfig:
     set any other field (or change these)."""
     return TrainConfig(**{"family": "mlp", "layer_sizes": [8], "vocab_size": 500, "epochs": 2, "batch_size": 16,
                           **overrides})
+
+
+def wait_for(condition: Callable[[], object], seconds: float = RUN_TIMEOUT) -> None:
+    """Polls `condition` every 50 ms until it is true; fails the test after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
 
 
 def shared_dataset(name: str) -> Path:

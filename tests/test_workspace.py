@@ -29,7 +29,7 @@ from core.evaluate import evaluate
 from core.limits import PUBLIC_MAX_EPOCHS
 from core.training import JobStatus
 from core.workspace import Workspace
-from tests.support import RUN_TIMEOUT, TINY_MODEL, csv_bytes, labelled_rows, tiny_config
+from tests.support import RUN_TIMEOUT, TINY_MODEL, csv_bytes, labelled_rows, tiny_config, wait_for
 
 TINY = tiny_config(preset="default")
 
@@ -84,13 +84,6 @@ def test_release_closes_after_the_grace_period_unless_held() -> None:
     assert job.stopped.wait(2)
 
 
-def _wait_for(condition, seconds: float = RUN_TIMEOUT) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-
-
 def test_closing_a_public_session_stops_training_frees_models_and_deletes_its_folder(tmp_path: Path) -> None:
     root = tmp_path / "models"
     workspace = Workspace(models_root=root, public=True)
@@ -102,7 +95,7 @@ def test_closing_a_public_session_stops_training_frees_models_and_deletes_its_fo
     model_ref = weakref.ref(first.model)
     del first
     job = workspace.start_training(TINY.replace(epochs=PUBLIC_MAX_EPOCHS, early_stopping=False))  # the most allowed
-    _wait_for(lambda: job.snapshot().batch_history)
+    wait_for(lambda: job.snapshot().batch_history)
     started = time.monotonic()
     workspace.close()
     assert time.monotonic() - started < 10

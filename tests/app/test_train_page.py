@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -18,7 +17,7 @@ from core.training import JobStatus, JobQueue
 from core.workspace import Workspace
 
 from tests.app.support import APP, click, errors, open_page, tiny_settings, unescaped
-from tests.support import RUN_TIMEOUT, assert_chinese, csv_bytes
+from tests.support import RUN_TIMEOUT, assert_chinese, csv_bytes, wait_for
 
 
 @pytest.fixture
@@ -239,7 +238,7 @@ def _stop_a_long_run(at: AppTest) -> Workspace:
     at.checkbox(key="train_early_stopping").uncheck().run()
     click(at, "Train")
     workspace = at.session_state["workspace"]
-    _wait_for(lambda: workspace.job.snapshot().epoch_history)
+    wait_for(lambda: workspace.job.snapshot().epoch_history)
     click(at, "Stop")
     assert workspace.job.wait(RUN_TIMEOUT) == JobStatus.STOPPED
     return workspace
@@ -283,7 +282,7 @@ def test_while_the_model_is_saved_the_page_says_so_and_stop_is_off(train_page: A
     monkeypatch.setattr(runs, "finish_run", slow_finish_run)
     click(tiny_settings(train_page), "Train")
     job = train_page.session_state["workspace"].job
-    _wait_for(lambda: job.status == JobStatus.SAVING)
+    wait_for(lambda: job.status == JobStatus.SAVING)
     train_page.run()
     saving_may_end.set()
     assert [info.value for info in train_page.info] == ["Evaluating and saving the model…"]
@@ -311,7 +310,7 @@ def test_training_stops_when_the_session_ends(long_run: AppTest) -> None:
     job = workspace.job
     clear_session_resource_cache(APPTEST_SESSION_ID)  # what Streamlit does when the browser disconnects
     assert job.wait(RUN_TIMEOUT).value == "stopped"
-    _wait_for(lambda: workspace.closed and workspace.job is None)
+    wait_for(lambda: workspace.closed and workspace.job is None)
     assert workspace.dataset is None and workspace.active is None  # the session's data and models are let go
     long_run.run()  # a browser coming back after the grace period starts afresh
     assert not long_run.exception and long_run.session_state["workspace"] is not workspace
@@ -337,13 +336,6 @@ def test_settings_survive_a_language_switch(train_page: AppTest) -> None:
     assert train_page.text_input(key="train_layer_sizes").value == "64, 128"
 
 
-def _wait_for(condition: Callable[[], object], seconds: float = RUN_TIMEOUT) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-
-
 class _OtherJob:
     """Another session's job as the queue sees it: in a slot or in line until told to stop."""
 
@@ -359,7 +351,7 @@ def full_queue() -> Iterator[JobQueue]:
     assert queue.enter(training)
     waiter = threading.Thread(target=queue.enter, args=(waiting,), daemon=True)
     waiter.start()
-    _wait_for(lambda: queue.position(waiting) == 1)
+    wait_for(lambda: queue.position(waiting) == 1)
     yield queue
     waiting.stop_requested = True
     queue.wake()
@@ -375,7 +367,7 @@ def test_a_waiting_job_shows_its_place_in_line_and_can_be_cancelled(full_queue: 
     tiny_settings(click(at, "Use the sample"))
     click(at, "Train")
     job = workspace.job
-    _wait_for(lambda: job.snapshot().queue_position == 2)
+    wait_for(lambda: job.snapshot().queue_position == 2)
     at.run()
     assert "Waiting for a free training slot: position 2." in [info.value for info in at.info][0]
     assert [button.label for button in at.button] == ["Cancel"]
