@@ -54,14 +54,21 @@ def labelled_rows(count: int = 40, seed: int = 0) -> list[tuple[str, str]]:
 
 
 def csv_bytes(rows: Iterable[Sequence[str]], header: Sequence[str] = ("text", "label"), delimiter: str = ",",
-              encoding: str = "utf-8") -> bytes:
-    """A small delimited file, each row a line ending in "\\n"; fields that hold the delimiter, a quote or a line
-    break are quoted (csv.writer's minimal quoting)."""
+              encoding: str = "utf-8", line_end: str = "\n", quoting: int = csv.QUOTE_MINIMAL) -> bytes:
+    """A small delimited file, each row a line ending in `line_end` ("\\r\\n" is what Excel and Python's csv
+    module write by default); by default only fields that hold the delimiter, a quote or a line break are quoted
+    (`quoting`: one of csv.QUOTE_*)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator=line_end, quoting=quoting)
     writer.writerow(header)
     writer.writerows(rows)
     return buffer.getvalue().encode(encoding)
+
+
+def csv_file(path: Path, rows: Iterable[Sequence[str]], header: Sequence[str] = ("text", "label")) -> Path:
+    """`csv_bytes(rows, header)` written to `path`, for code that reads a file (the CLI); returns `path`."""
+    path.write_bytes(csv_bytes(rows, header))
+    return path
 
 
 def tiny_config(**overrides: Any) -> TrainConfig:

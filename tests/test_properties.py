@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from core.data import Dataset, load_dataset
 from core.errors import DataError
 from core.safety import FORMULA_CHARACTERS, escape_formula, to_safe_csv
+from tests.support import csv_bytes
 
 TIME_LIMIT_SECONDS = 5.0
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -116,11 +117,8 @@ def test_well_formed_tables_round_trip_their_texts(
     texts: list[str], encoding: str, delimiter: str, quoting: int
 ) -> None:
     labels = ["positive" if row % 2 else "negative" for row in range(len(texts))]
-    buffer = io.StringIO()
     # "\r\n" as spreadsheets write it: with a bare "\n" terminator Python's writer leaves a lone "\r" unquoted.
-    writer = csv.writer(buffer, delimiter=delimiter, quoting=quoting)
-    writer.writerows([("text", "label"), *zip(texts, labels)])
-    data = buffer.getvalue().encode(encoding)
+    data = csv_bytes(zip(texts, labels), delimiter=delimiter, encoding=encoding, line_end="\r\n", quoting=quoting)
     dataset = load_dataset(data, name="round.csv", text_column="text", label_column="label")
     assert dataset.texts == tuple(text.strip() for text in texts)
     assert dataset.labels == tuple(labels)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 
 import numpy as np
@@ -14,7 +13,7 @@ from core.data import Dataset
 from core.prune import MagnitudePruning, _mask, _prunable, sparsity, zipped_size
 from core.registry import MODEL_FILE, ModelRegistry
 from core.training import JobStatus, TrainingJob
-from tests.support import make_texts
+from tests.support import csv_file, make_texts
 
 CONFIG = TrainConfig(family="mlp", layer_sizes=[32], vocab_size=2000, epochs=4, batch_size=16, learning_rate=0.02,
                      early_stopping=False, dropout=0.0)
@@ -58,9 +57,7 @@ def test_training_with_pruning_ends_at_the_target_and_still_learns(target: float
 
 def test_cli_trains_a_pruned_model_and_reports_its_zipped_size(tmp_path, capsys) -> None:
     texts, labels = make_texts(80)
-    data = tmp_path / "reviews.csv"
-    with data.open("w", newline="", encoding="utf-8") as handle:
-        csv.writer(handle).writerows([("text", "label"), *zip(texts, labels)])
+    data = csv_file(tmp_path / "reviews.csv", zip(texts, labels))
     arguments = ["train", str(data), "--preset", "article-mlp", "--epochs", "2", "--models-dir", str(tmp_path / "models")]
     assert main([*arguments, "--prune-sparsity", "0.8", "--json"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])

@@ -3,7 +3,6 @@ drops or relabels exactly the chosen rows."""
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from core.config import TrainConfig
 from core.data import Dataset
 from core.errors import ClassError, ConfigError
 from core.suspects import corrected, find_suspects, fold_assignment, rank_suspects
-from tests.support import csv_bytes, make_texts
+from tests.support import csv_bytes, csv_file, make_texts
 
 FAST = TrainConfig(family="mlp", layer_sizes=[16], vocab_size=500, epochs=15, batch_size=16, learning_rate=0.01,
                    early_stopping=False)
@@ -75,14 +74,10 @@ def test_out_of_fold_models_find_the_flipped_labels() -> None:
 
 def test_cli_lists_suspects_by_their_row_in_the_file(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     dataset = _flipped_dataset(300)
-    path = tmp_path / "noisy.csv"
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["text", "label"])
-        # An empty row and a duplicate of the first text come first: the loader keeps the duplicate (file row 1)
-        # and drops the later copy, so every other row's file row is its position plus two.
-        writer.writerows([("", "positive"), (dataset.texts[0], dataset.labels[0])])
-        writer.writerows(zip(dataset.texts, dataset.labels))
+    # An empty row and a duplicate of the first text come first: the loader keeps the duplicate (file row 1)
+    # and drops the later copy, so every other row's file row is its position plus two.
+    rows = [("", "positive"), (dataset.texts[0], dataset.labels[0]), *zip(dataset.texts, dataset.labels)]
+    path = csv_file(tmp_path / "noisy.csv", rows)
     assert main(["suspects", str(path), "--folds", "3", "--json"]) == 0
     captured = capsys.readouterr()
     result = json.loads(captured.out.strip().splitlines()[-1])
