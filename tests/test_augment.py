@@ -6,10 +6,9 @@ from collections import Counter
 import pytest
 
 from core.augment import augment, join, random_deletion, random_swap, tokens
-from core.config import TrainConfig
 from core.data import Dataset
 from core.training import JobStatus, TrainingJob
-from tests.support import make_texts
+from tests.support import make_texts, tiny_config
 
 ENGLISH = "the acting was great but the plot made no sense at all"
 CHINESE = "房间很干净，服务也很好，下次还来"
@@ -72,8 +71,7 @@ def test_the_setting_reaches_training_and_only_the_training_part(copies: int):
     texts, labels = make_texts(48)
     train = Dataset(tuple(texts), tuple(labels))
     validation = Dataset(*map(tuple, make_texts(16, seed=1)))
-    config = TrainConfig(family="mlp", layer_sizes=[4], vocab_size=200, batch_size=8, epochs=1,
-                         early_stopping=False, augment_copies=copies)
+    config = tiny_config(batch_size=8, epochs=1, early_stopping=False, augment_copies=copies)
     job = TrainingJob(config, train, validation).start()
     assert job.wait(timeout=120) == JobStatus.FINISHED
     assert job.snapshot().batches_per_epoch == 48 * (1 + copies) // 8

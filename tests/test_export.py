@@ -43,7 +43,7 @@ def test_tensorflow_alone_serves_the_same_predictions(config: TrainConfig, tmp_p
 
 
 def test_zip_holds_one_named_folder_and_an_existing_folder_is_refused(tmp_path) -> None:
-    predictor = _predictor(TrainConfig(family="mlp", layer_sizes=[4], vocab_size=200, epochs=1, batch_size=16))
+    predictor = _predictor(tiny_config(epochs=1))
     names = zipfile.ZipFile(io.BytesIO(saved_model_zip(predictor, "my-model"))).namelist()
     assert "my-model/saved_model.pb" in names and all(name.startswith("my-model/") for name in names)
     (tmp_path / "taken").mkdir()
