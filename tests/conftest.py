@@ -1,4 +1,5 @@
-"""Shared fixtures: tiny generated sentiment data, and one tiny model trained once per session (seconds to train)."""
+"""Shared fixtures: tiny generated sentiment data, and one tiny model trained once per session (seconds to train);
+one hook quiets TensorFlow."""
 
 from __future__ import annotations
 
@@ -11,7 +12,11 @@ import pytest
 
 from tests.support import RUN_TIMEOUT, TINY_MODEL, csv_bytes, labelled_rows, make_texts, tiny_config
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Hides TensorFlow's C++ start-up logging. TensorFlow reads the variable once, when it is first imported, and
+    this hook runs before any test module is collected (and imports it)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from tests.e2e.support import (
     CHROMIUM,
     CHROMIUM_ARGS,
     DEFAULT_APP,
+    E2E_DIR,
     FIRST_RUN_TIMEOUT_MS,
     AppServer,
     AppStartError,
@@ -26,9 +27,6 @@ from tests.e2e.support import (
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
-
-E2E_DIR = Path(__file__).resolve().parent
-
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Marks every test under tests/e2e/ as `e2e`, so `-m "not e2e"` skips the browser tests."""

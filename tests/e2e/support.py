@@ -28,6 +28,7 @@ from tests.support import REPO, SHARED_DATASETS
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Locator, Page
 
+E2E_DIR = Path(__file__).resolve().parent
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT_DIR = REPO / "artifacts" / "screenshots"
 # The app under test; STUDIO_E2E_APP points the tests at another script (relative to the repo root or absolute).
