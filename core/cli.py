@@ -19,16 +19,18 @@ from typing import Any
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from core.cluster import DEFAULT_WORKER_TIMEOUT, EXIT_WORKER_LOST, TF_CONFIG_VARIABLE, Cluster  # noqa: E402
-from core.config import PRESETS, SETTINGS, Setting, TrainConfig, preset  # noqa: E402
+from core.config import SETTINGS, Setting, TrainConfig, preset  # noqa: E402
 from core.errors import StudioError, WorkerLostError  # noqa: E402
 from core.i18n import t  # noqa: E402
 from core.suspects import DEFAULT_FOLDS, MAX_FOLDS, MIN_FOLDS  # noqa: E402
 
 EXIT_BAD_INPUT = 2
+# The preset `train` and `suspects` start from when --preset is not given.
+DEFAULT_PRESET = "default"
 # Older spellings of setting flags, still accepted.
 FLAG_ALIASES = {"layer_sizes": ("--layers",)}
 # What each kind of setting flag takes, as shown in --help.
-METAVARS = {"int": "N", "float": "NUMBER", "sizes": "SIZES", "text": "NAME"}
+METAVARS = {"int": "N", "float": "NUMBER", "sizes": "SIZES"}
 EXPORT_FORMATS = ("savedmodel", "tflite")
 
 
@@ -66,7 +68,6 @@ def _add_train(commands: Any) -> argparse.ArgumentParser:
     train.add_argument("--test-file", help="separate labeled CSV to evaluate on (else --test-split of the data)")
     train.add_argument("--text-column")
     train.add_argument("--label-column")
-    train.add_argument("--preset", default="default", help=f"the settings to start from: {', '.join(PRESETS)}")
     _add_setting_flags(train)
     train.add_argument("--name", help="name to save the model under")
     train.add_argument("--models-dir", type=Path, help="folder of saved models (default: models/)")
@@ -122,21 +123,27 @@ def _add_model_commands(commands: Any) -> tuple[argparse.ArgumentParser, ...]:
 
 
 def _add_setting_flags(train: argparse.ArgumentParser) -> None:
-    """One flag per TrainConfig setting, from its description: --dropout, --vocab-size, --early-stopping...
+    """One flag per TrainConfig setting, from its description: --preset, --dropout, --early-stopping..."""
+    group = train.add_argument_group(
+        "settings", f"--preset picks the settings to start from ({DEFAULT_PRESET} when not given; custom: each "
+                    "setting's own default); each other flag given overrides the preset's value.")
+    for name in sorted(SETTINGS, key=lambda name: name != "preset"):  # --preset first, the rest in field order
+        _add_setting_flag(group, name)
+
+
+def _add_setting_flag(parser: Any, name: str) -> None:
+    """Setting `name`'s flag (a parser or an argument group's), from its description in core/config.py.
 
     Values stay text until `_config_from_args` reads them with the config's own parser, so a bad value ends
-    as one ConfigError line rather than argparse's usage text. Defaults are None: a flag not given keeps the
+    as one ConfigError line rather than argparse's usage text. The default is None: a flag not given keeps the
     preset's value.
     """
-    group = train.add_argument_group("settings", "Each flag given overrides the preset's value.")
-    for name, setting in SETTINGS.items():
-        if name == "preset":  # --preset above picks the preset; the config records that name itself
-            continue
-        flags = [f"--{name.replace('_', '-')}", *FLAG_ALIASES.get(name, ())]
-        if setting.kind == "bool":
-            group.add_argument(*flags, dest=name, action=argparse.BooleanOptionalAction, help=_flag_help(setting))
-        else:
-            group.add_argument(*flags, dest=name, metavar=_metavar(setting), help=_flag_help(setting))
+    setting = SETTINGS[name]
+    flags = [f"--{name.replace('_', '-')}", *FLAG_ALIASES.get(name, ())]
+    if setting.kind == "bool":
+        parser.add_argument(*flags, dest=name, action=argparse.BooleanOptionalAction, help=_flag_help(setting))
+    else:
+        parser.add_argument(*flags, dest=name, metavar=_metavar(setting), help=_flag_help(setting))
 
 
 def _add_cluster_flags(train: argparse.ArgumentParser) -> None:
@@ -191,19 +198,19 @@ def _metavar(setting: Setting) -> str:
 
 
 def _config_from_args(args: argparse.Namespace) -> TrainConfig:
-    """The preset named by --preset, changed by every setting flag that was given; all of it validated.
+    """The preset named by --preset (DEFAULT_PRESET without one), changed by every other setting flag that was
+    given (a command may have only some of them, as `suspects` has --seed); all of it validated.
 
     Raises:
         ConfigError: an unknown preset, or a flag whose value is not allowed (the message names it).
     """
     values = {}
     for name, setting in SETTINGS.items():
-        given = getattr(args, name, None)  # the preset field is --preset itself, read below
-        if name == "preset" or given is None:
-            continue
-        # Switches arrive as True/False from argparse; everything else as the text typed.
-        values[name] = given if setting.kind == "bool" else setting.parse(name, given)
-    return preset(args.preset).replace(**values)
+        given = getattr(args, name, None)
+        if given is not None:
+            # Switches arrive as True/False from argparse; everything else as the text typed.
+            values[name] = given if setting.kind == "bool" else setting.parse(name, given)
+    return preset(values.pop("preset", DEFAULT_PRESET)).replace(**values)
 
 
 def _import_tensorflow_quietly() -> None:

@@ -31,8 +31,11 @@ FEATURES = ("tf_idf", "encoder", "encoder_tf_idf")
 TRUNCATIONS = ("head", "head_tail")
 # How training rows are weighted in the loss: all alike, or each class as much as every other.
 CLASS_WEIGHTS = ("none", "balanced")
+# The presets' names, in the order the Train page and --help offer them; PRESETS (below TrainConfig, whose
+# preset field allows these names) holds each one's settings.
+PRESET_NAMES = ("default", "article-lstm", "article-mlp", "transfer")
 
-Kind = Literal["choice", "int", "float", "bool", "sizes", "text"]
+Kind = Literal["choice", "int", "float", "bool", "sizes"]
 Group = Literal["model", "training", "data"]
 # The key under which each dataclass field keeps its Setting.
 SETTING = "setting"
@@ -65,13 +68,12 @@ _IS_KIND: dict[str, Callable[[Any], bool]] = {
     "float": lambda value: isinstance(value, numbers.Real) and not isinstance(value, bool),
     "bool": lambda value: isinstance(value, bool),
     "sizes": lambda value: isinstance(value, (list, tuple)) and all(map(_is_whole, value)),
-    "text": lambda value: isinstance(value, str),
 }
 _KIND_KEYS = {"choice": "config_kind_choice", "int": "config_kind_int", "float": "config_kind_float",
-              "bool": "config_kind_bool", "sizes": "config_kind_sizes", "text": "config_kind_text"}
+              "bool": "config_kind_bool", "sizes": "config_kind_sizes"}
 # How typed text becomes a value; a "choice" is read as the type of its default, and a "bool" is switched,
 # never typed (the CLI's --early-stopping / --no-early-stopping).
-_READERS: dict[str, Callable[[str], Any]] = {"int": int, "float": float, "sizes": parse_layer_sizes, "text": str}
+_READERS: dict[str, Callable[[str], Any]] = {"int": int, "float": float, "sizes": parse_layer_sizes}
 
 
 @dataclass(frozen=True)
@@ -79,13 +81,13 @@ class Setting:
     """How one TrainConfig field is checked, shown on the Train page and given as a CLI flag.
 
     Attributes:
-        kind: "choice" (one of `options`), "int", "float", "bool", "sizes" (a list of whole numbers, each
-            within the bounds) or "text".
+        kind: "choice" (one of `options`), "int", "float", "bool" or "sizes" (a list of whole numbers, each
+            within the bounds).
         default: the value of the field in a plain `TrainConfig()`.
         label: i18n key (core/i18n.py) of the widget's label; the CLI's help starts with its English text.
         help: i18n key of the widget's help and of the CLI flag's help.
-        group: the Train page column showing it ("model", "training" or "data"); None shows no widget, so
-            the preset's value is kept.
+        group: the Train page column showing it ("model", "training" or "data"); None for the preset field,
+            whose widget stands above the columns and fills them all.
         minimum: smallest number allowed (of each size, for "sizes"); `min_inclusive` False refuses it itself.
         maximum: largest number allowed; `max_inclusive` False refuses it itself.
         step: how far one slider notch or +/- click moves; values between steps stay valid.
@@ -144,8 +146,6 @@ class Setting:
             return Message("config_allowed_one_of", options=Listing(tuple(map(str, self.options))))
         if self.kind == "bool":
             return Message("config_allowed_bool")
-        if self.kind == "text":
-            return Message("config_allowed_text")
         if self.kind == "sizes":
             return Message("config_allowed_sizes", most=self.max_items, each=self._range_words())
         return self._range_words()
@@ -310,10 +310,11 @@ class TrainConfig:
     seed: int = described(Setting(
         kind="int", default=42, label="seed", help="seed_help", group="data", minimum=0, maximum=2**31 - 1, step=1))
 
-    # Name of the preset this config started from, shown in the UI and saved with the model; the Train
-    # page's preset select and the CLI's --preset set it.
+    # Name of the preset this config started from, or None ("custom") for the user's own settings; shown in the
+    # UI and saved with the model. The Train page's preset select and the CLI's --preset set it; it has no group,
+    # as picking a preset refills the whole form rather than being one setting in a column.
     preset: str | None = described(Setting(
-        kind="text", default=None, label="preset", help="preset_help", none="custom"))
+        kind="choice", default=None, label="preset", help="preset_help", options=PRESET_NAMES, none="custom"))
 
     def __post_init__(self) -> None:
         """Checks every field against its Setting, so a bad value fails here with a sentence, not deep in Keras.
@@ -393,12 +394,15 @@ PRESETS: dict[str, TrainConfig] = {
 }
 
 
-def preset(name: str) -> TrainConfig:
-    """A fresh copy of a preset, so callers can change it without touching `PRESETS`.
+def preset(name: str | None) -> TrainConfig:
+    """A fresh copy of a preset, so callers can change it without touching `PRESETS`; None ("custom": the user's
+    own settings) is a plain `TrainConfig()`.
 
     Raises:
         ConfigError: the name is not a preset.
     """
+    if name is None:
+        return TrainConfig()
     if name not in PRESETS:
         raise ConfigError(Message("config_unknown_preset", name=repr(name), presets=Listing(tuple(PRESETS))))
     return dataclasses.replace(PRESETS[name])

@@ -6,7 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from core.config import PRESETS, SETTINGS, Setting, TrainConfig, preset
+from core.config import SETTINGS, Setting, TrainConfig, preset
 from core.encoder import unavailable_reason
 from core.errors import StudioError, TrainingError
 from core.experiment import embedding_seconds, suggested_preset
@@ -16,8 +16,7 @@ from core.workspace import Workspace
 from pages import _ui
 from pages._ui import t
 
-CUSTOM = "custom"
-PRESET_KEY = "train_preset"
+PRESET_KEY = "train_preset"  # the preset field's widget (None: custom, the user's own settings)
 SUGGESTION_KEY = "train_suggestion"  # (the data it was made for, the preset suggested for that data)
 ESTIMATE_KEY = "train_embedding_estimate"  # (what it was measured for, seconds)
 # Form widgets keep their values for the whole session, so leaving the page and coming back keeps them.
@@ -60,9 +59,9 @@ def _form_values(config: TrainConfig) -> dict[str, Any]:
 
 
 def _apply_preset() -> None:
-    """Fills the form from the chosen preset; "custom" leaves the form as it is for editing."""
+    """Fills the form from the chosen preset; custom (None) leaves the form as it is for editing."""
     name = st.session_state[PRESET_KEY]
-    if name != CUSTOM:
+    if name is not None:
         st.session_state.update(_form_values(preset(name)))
 
 
@@ -102,16 +101,15 @@ def _config_from_form() -> TrainConfig:
     """
     state = st.session_state
     chosen = state[PRESET_KEY]
-    base = TrainConfig() if chosen == CUSTOM else preset(chosen)
     shown = {name: state[_key(name)] for name in SHOWN}
     shown.update({name: setting.parse(name, shown[name]) for name, setting in SHOWN.items() if setting.kind == "sizes"})
-    return base.replace(**shown, preset=None if chosen == CUSTOM else chosen)
+    return preset(chosen).replace(**shown)
 
 
-# Preset: fills the whole form at once; under it, the preset suggested for this data.
+# Preset: the preset field's widget, which fills the whole form at once; under it, the preset suggested for this
+# data.
 def preset_ui(current: Workspace) -> None:
-    _ui.translated_selectbox(t("preset"), [*PRESETS, CUSTOM], PRESET_KEY, on_change=_apply_preset,
-                             format_func=lambda name: t(f"preset_{name}"), help=t("preset_help"))
+    setting_ui("preset", SETTINGS["preset"], on_change=_apply_preset)
     if current.dataset is not None:
         st.caption(t("preset_suggested", preset=t(f"preset_{st.session_state[SUGGESTION_KEY][1]}")))
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from core.cli import _config_from_args, _parser, main
-from core.config import SETTINGS, preset
+from core.config import SETTINGS, TrainConfig, preset
 from core.errors import ConfigError
 from core.i18n import t
 from tests.support import REPO, csv_file, make_texts
@@ -125,6 +125,7 @@ def test_the_preset_field_is_set_by_preset() -> None:
     assert "--preset" in _train_flags()["preset"]
     assert _config("--preset", "article-lstm") == preset("article-lstm")
     assert _config().preset == "default"
+    assert _config("--preset", "custom") == TrainConfig()  # the Train page's Custom: every setting's own default
 
 
 def test_flags_override_the_preset_only_when_given() -> None:
@@ -151,7 +152,7 @@ def test_bad_flag_values_raise_config_errors_with_the_described_bounds() -> None
         _config("--patience", "soon")
 
 
-@pytest.mark.parametrize("name", [name for name in SETTINGS if name != "preset"])
+@pytest.mark.parametrize("name", [*SETTINGS])
 def test_flag_help_is_the_train_pages_english_help(name: str) -> None:
     train = _train_parser()
     action = next(action for action in train._actions if action.dest == name)

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from core.config import FAMILIES, PRESETS, SETTINGS, Setting, TrainConfig, _number_words, parse_layer_sizes, preset
+from core.config import FAMILIES, PRESET_NAMES, PRESETS, SETTINGS, Setting, TrainConfig, _number_words, parse_layer_sizes, preset
 from core.errors import ConfigError
 from core.i18n import STRINGS
 
@@ -53,13 +53,21 @@ def test_out_of_range_settings_name_the_field_and_value(changes, field):
 def test_unknown_preset_and_unknown_json_keys_are_refused():
     with pytest.raises(ConfigError, match="bert"):
         preset("bert")
+    with pytest.raises(ConfigError, match="preset='bert' is out of range: use one of default, article-lstm"):
+        TrainConfig(preset="bert")
     with pytest.raises(ConfigError, match="hidden_units"):
         TrainConfig.from_dict({"hidden_units": 3})
 
 
+def test_the_preset_field_allows_exactly_the_presets_names():
+    assert tuple(PRESETS) == PRESET_NAMES == SETTINGS["preset"].options
+    assert all(config.preset == name for name, config in PRESETS.items())
+    assert preset(None) == TrainConfig() and TrainConfig().preset is None  # None: custom, the user's own settings
+
+
 # --- every setting is described once, and validation comes from that description ---------------------------------
 NUMBERS = [name for name, setting in SETTINGS.items() if setting.kind in ("int", "float", "sizes")]
-KINDS = {"choice", "int", "float", "bool", "sizes", "text"}
+KINDS = {"choice", "int", "float", "bool", "sizes"}
 
 
 @pytest.mark.parametrize("name", [*SETTINGS])

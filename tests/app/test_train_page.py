@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.cli import _parser
+from core.cli import _flag_help, _metavar, _parser
 from core.config import PRESETS, SETTING, SETTINGS, TrainConfig
 from core.i18n import t
 from core.training import JobStatus, JobQueue
@@ -106,7 +106,7 @@ SHOWN = {name: setting for name, setting in SETTINGS.items() if setting.group is
 
 
 def _widget(at: AppTest, name: str):
-    setting = SHOWN[name]
+    setting = SETTINGS[name]
     if setting.kind == "choice":
         return at.selectbox(key=f"train_{name}_en")
     if setting.kind == "sizes":
@@ -127,18 +127,27 @@ def _widget_keys(at: AppTest) -> set[str]:
 def test_every_shown_setting_has_exactly_one_widget(train_page: AppTest) -> None:
     keys = _widget_keys(train_page) - {"train_preset", "train_model_name"}
     assert keys == {f"train_{name}" for name in SHOWN}
-    assert "preset" not in SHOWN  # the preset picker is the form's own first widget, not a setting
+    assert "preset" not in SHOWN  # the preset's widget is the form's first, above the columns of settings
 
 
 def test_every_config_field_has_a_flag_and_a_widget_from_its_one_description(train_page: AppTest) -> None:
-    # Walks the dataclass itself, not SETTINGS, so a field added without a description, a flag or a widget fails.
+    # Walks the dataclass itself, not SETTINGS, so a field added without a description, a flag or a widget fails;
+    # and each flag and widget must say what its Setting generates, so a hand-made one (as --preset and the preset
+    # selectbox once were) fails too.
     train = next(action for action in _parser()._actions if isinstance(action, argparse._SubParsersAction))
-    flags = {action.dest: action.option_strings for action in train.choices["train"]._actions}
-    fields = dataclasses.fields(TrainConfig)
-    for config_field in fields:
-        assert config_field.metadata[SETTING] is SETTINGS[config_field.name]
-        assert "--" + config_field.name.replace("_", "-") in flags[config_field.name]
-    assert {f"train_{config_field.name}" for config_field in fields} <= _widget_keys(train_page)
+    flags = {action.dest: action for action in train.choices["train"]._actions}
+    for config_field in dataclasses.fields(TrainConfig):
+        name, setting = config_field.name, config_field.metadata[SETTING]
+        assert setting is SETTINGS[name]
+        flag = flags[name]
+        assert "--" + name.replace("_", "-") in flag.option_strings
+        assert (flag.help, flag.default) == (_flag_help(setting), None), name
+        assert setting.kind == "bool" or flag.metavar == _metavar(setting), name
+        widget = _widget(train_page, name)
+        assert (widget.label, widget.help) == (t(setting.label), t(setting.help)), name
+        if setting.kind == "choice":
+            labels = [t(f"{name}_{setting.none if option is None else option}") for option in setting.choices]
+            assert list(widget.options) == labels, name
 
 
 @pytest.mark.parametrize("name", [*SHOWN])
