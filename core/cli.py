@@ -84,7 +84,7 @@ def _add_suspects(commands: Any) -> argparse.ArgumentParser:
                           help=f"models trained, each without one part of the data ({MIN_FOLDS} to {MAX_FOLDS})")
     suspects.add_argument("--text-column")
     suspects.add_argument("--label-column")
-    suspects.add_argument("--seed", type=int, default=TrainConfig().seed, help="decides the folds and training")
+    _add_setting_flag(suspects, "seed")  # decides the folds and each fold's training
     suspects.set_defaults(command=_suspects)
     return suspects
 
@@ -427,8 +427,8 @@ def _suspects(args: argparse.Namespace) -> dict[str, Any]:
     from core.data import load_dataset
     from core.suspects import fold_assignment
 
+    config = _config_from_args(args)  # a bad --seed fails before the data are read
     dataset = load_dataset(args.data, text_column=args.text_column, label_column=args.label_column)
-    config = preset("default").replace(seed=args.seed)
     fold_assignment(dataset, args.folds, config.seed)  # bad --folds fails before TensorFlow's slow import
     _progress(f"loaded {len(dataset)} rows from {args.data}; training {args.folds} models, each without one fold")
     _import_tensorflow_quietly()

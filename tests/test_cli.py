@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from core.cli import _config_from_args, _parser, main
+from core.cli import _config_from_args, _flag_help, _metavar, _parser, main
 from core.config import SETTINGS, TrainConfig, preset
 from core.errors import ConfigError
 from core.i18n import t
@@ -63,6 +63,8 @@ def test_train_predict_evaluate_and_list_round_trip(train_csv, tmp_path, capsys)
         (["train", "{csv}", "--vocab-size", "lots"], "vocab_size='lots' is not a whole number"),
         (["train", "{csv}", "--layer-sizes", "64 x"], "must be whole numbers"),
         (["train", "{csv}", "--preset", "bert"], "bert"),
+        (["suspects", "{csv}", "--seed", "soon"], "seed='soon' is not a whole number: use 0 to 2147483647"),
+        (["suspects", "missing.csv", "--seed", "-1"], "seed=-1 is out of range"),  # before the data are read
         (["train", "{csv}", "--text-column", "body"], "body"),
         # Checked before the data is read and long before training (the one line below would follow progress).
         (["train", "{csv}", "--name", "CON"], "reserved by Windows"),
@@ -126,6 +128,15 @@ def test_the_preset_field_is_set_by_preset() -> None:
     assert _config("--preset", "article-lstm") == preset("article-lstm")
     assert _config().preset == "default"
     assert _config("--preset", "custom") == TrainConfig()  # the Train page's Custom: every setting's own default
+
+
+def test_suspects_seed_is_the_seed_settings_flag() -> None:
+    commands = next(action for action in _parser()._actions if isinstance(action, argparse._SubParsersAction))
+    seed = next(action for action in commands.choices["suspects"]._actions if action.dest == "seed")
+    assert seed.help == _flag_help(SETTINGS["seed"]) and seed.metavar == _metavar(SETTINGS["seed"])
+    suspects = commands.choices["suspects"]
+    assert _config_from_args(suspects.parse_args(["data.csv", "--seed", "7"])) == preset("default").replace(seed=7)
+    assert _config_from_args(suspects.parse_args(["data.csv"])) == preset("default")
 
 
 def test_flags_override_the_preset_only_when_given() -> None:
