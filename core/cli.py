@@ -21,7 +21,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from core.cluster import DEFAULT_WORKER_TIMEOUT, EXIT_WORKER_LOST, TF_CONFIG_VARIABLE, Cluster  # noqa: E402
 from core.config import SETTINGS, Setting, TrainConfig, preset  # noqa: E402
 from core.errors import StudioError, WorkerLostError  # noqa: E402
-from core.i18n import t  # noqa: E402
+from core.i18n import fill, t  # noqa: E402
 from core.suspects import DEFAULT_FOLDS, MAX_FOLDS, MIN_FOLDS  # noqa: E402
 
 EXIT_BAD_INPUT = 2
@@ -244,7 +244,8 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
         sanitize_name(args.name)
     columns = {"text_column": args.text_column, "label_column": args.label_column}
     dataset = load_dataset(args.data, **columns)
-    _progress(f"loaded {len(dataset)} rows from {args.data} ({dataset.report.encoding}); classes: {', '.join(dataset.classes)}")
+    _progress("loaded {rows} {rows|row|rows} from {data} ({encoding}); classes: {classes}", rows=len(dataset),
+              data=args.data, encoding=dataset.report.encoding, classes=", ".join(dataset.classes))
     test = load_test_dataset(args.test_file, classes=dataset.classes, **columns) if args.test_file else None
     split = split_for_run(dataset, config, test)
     _import_tensorflow_quietly()
@@ -430,7 +431,8 @@ def _suspects(args: argparse.Namespace) -> dict[str, Any]:
     config = _config_from_args(args)  # a bad --seed fails before the data are read
     dataset = load_dataset(args.data, text_column=args.text_column, label_column=args.label_column)
     fold_assignment(dataset, args.folds, config.seed)  # bad --folds fails before TensorFlow's slow import
-    _progress(f"loaded {len(dataset)} rows from {args.data}; training {args.folds} models, each without one fold")
+    _progress("loaded {rows} {rows|row|rows} from {data}; training {folds} {folds|model|models}, each without one "
+              "fold", rows=len(dataset), data=args.data, folds=args.folds)
     _import_tensorflow_quietly()
     from core.suspects import find_suspects
 
@@ -438,9 +440,12 @@ def _suspects(args: argparse.Namespace) -> dict[str, Any]:
                              on_fold=lambda done, folds: _progress(f"fold {done}/{folds} scored"))
     for suspect in suspects:
         print(f"{suspect.row}\t{suspect.label} -> {suspect.suggested}\t{suspect.confidence:.3f}\t{suspect.text}")
-    _progress(f"{len(suspects)} of {len(dataset)} rows look mislabelled")
+    _progress("{count} of {rows} {rows|row|rows} {count|looks|look} mislabelled", count=len(suspects),
+              rows=len(dataset))
     return {"suspects": [suspect.to_dict() for suspect in suspects], "rows": len(dataset), "folds": args.folds}
 
 
-def _progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+def _progress(message: str, /, **values: Any) -> None:
+    """Prints a progress line to stderr; with `values`, `message` is a template for core.i18n.fill, whose
+    "{rows|row|rows}" forms make "1 row" and "2 rows"."""
+    print(fill(message, **values) if values else message, file=sys.stderr, flush=True)

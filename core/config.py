@@ -348,7 +348,7 @@ class TrainConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
-            raise ConfigError(Message("config_unknown_settings", unknown=Listing(tuple(unknown)),
+            raise ConfigError(Message("config_unknown_settings", count=len(unknown), unknown=Listing(tuple(unknown)),
                                       known=Listing(tuple(sorted(known)))))
         return cls(**values)
 

@@ -1063,8 +1063,8 @@ STRINGS: dict[str, tuple[str, str]] = {
         "stay under 0.9.",
         "设置 test_split={value} 超出范围：请取足够小的值，使验证集和测试集合计小于 0.9。",
     ),
-    "config_unknown_settings": ("Unknown training setting(s) {unknown}; known: {known}.",
-                                "未知的训练设置 {unknown}；已知的设置：{known}。"),
+    "config_unknown_settings": ("{count} unknown training {count|setting|settings}: {unknown}; known: {known}.",
+                                "{count} 个未知的训练设置：{unknown}；已知的设置：{known}。"),
     "config_unknown_preset": ("Unknown preset {name}; choose one of {presets}.", "未知的预设 {name}；请从 {presets} 中选择。"),
     "config_kind_choice": ("one of the options", "选项之一"),
     "config_kind_int": ("a whole number", "整数"),
@@ -1201,7 +1201,7 @@ STRINGS: dict[str, tuple[str, str]] = {
 
 
 # "{count|row|rows}" in an English string: the first form when `count` is 1, the second otherwise. Chinese nouns
-# have no plural, so only English strings use it.
+# have no plural, so only English strings use it (and the CLI's English progress lines, through `fill`).
 PLURAL_FORM = re.compile(r"\{(\w+)\|([^|{}]*)\|([^|{}]*)\}")
 
 
@@ -1214,10 +1214,18 @@ def t(key: str, lang: str = "en", **values: Any) -> str:
     """
     english, chinese = STRINGS[key]
     text = chinese if lang == "zh" else english
-    if not values:
-        return text
-    text = PLURAL_FORM.sub(lambda match: match[2] if _is_one(values[match[1]]) else match[3], text)
-    return text.format(**values)
+    return fill(text, **values) if values else text
+
+
+def fill(template: str, /, **values: Any) -> str:
+    """`template` with each "{count|one|many}" form chosen by its count, then filled with `values`: what `t` does
+    to a string of STRINGS, for English text that has no translation (the CLI's progress lines).
+
+    Raises:
+        KeyError: a value the template names is missing.
+    """
+    template = PLURAL_FORM.sub(lambda match: match[2] if _is_one(values[match[1]]) else match[3], template)
+    return template.format(**values)
 
 
 def _is_one(value: Any) -> bool:

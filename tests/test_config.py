@@ -59,6 +59,13 @@ def test_unknown_preset_and_unknown_json_keys_are_refused():
         TrainConfig.from_dict({"hidden_units": 3})
 
 
+def test_unknown_json_keys_are_counted_as_one_setting_or_several():
+    with pytest.raises(ConfigError, match="^1 unknown training setting: hidden_units; known: augment_copies, "):
+        TrainConfig.from_dict({"hidden_units": 3})
+    with pytest.raises(ConfigError, match="^2 unknown training settings: hidden_units, optimizer; known: "):
+        TrainConfig.from_dict({"optimizer": "adam", "hidden_units": 3})
+
+
 def test_the_preset_field_allows_exactly_the_presets_names():
     assert tuple(PRESETS) == PRESET_NAMES == SETTINGS["preset"].options
     assert all(config.preset == name for name, config in PRESETS.items())

@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from core.i18n import PLURAL_FORM, STRINGS, t
+from core.i18n import PLURAL_FORM, STRINGS, fill, t
+from tests.support import REPO
 
 
 def test_one_row_is_a_row_and_two_are_rows():
@@ -27,10 +28,27 @@ def test_every_plural_names_a_value_the_string_is_given(key: str):
     assert not PLURAL_FORM.search(chinese)
 
 
-_COUNTED_NOUN = re.compile(r"\{(\w+)(:,)?\} (rows|labels|texts|mistakes|epochs|models|classes|columns|words|batches)\b")
+_NOUNS = r"(rows|labels|texts|mistakes|epochs|models|classes|columns|words|batches|settings)\b"
+_COUNTED_NOUN = re.compile(r"\{(\w+)(:,)?\} " + _NOUNS)
+# A count in Python code (an f-string's "{len(dataset)} rows" or a template's "{rows} rows") before a plural noun.
+_COUNTED_NOUN_IN_CODE = re.compile(r"\{[^{}|]+\} " + _NOUNS)
 
 
 def test_no_english_count_is_written_in_the_plural_only():
     # New strings must say "{count:,} {count|row|rows}", or one row reads "1 rows".
     unmarked = {key: match[0] for key, (english, _) in STRINGS.items() for match in _COUNTED_NOUN.finditer(english)}
     assert not unmarked
+
+
+def test_no_english_string_hedges_its_number_with_s_in_brackets():
+    # "Unknown training setting(s)" (issue 10): a count picks "setting" or "settings" instead.
+    assert not [key for key, (english, _) in STRINGS.items() if "(s)" in english]
+    assert t("config_unknown_settings", count=1, unknown="a", known="b") == "1 unknown training setting: a; known: b."
+    assert t("config_unknown_settings", count=2, unknown="a, c", known="b").startswith("2 unknown training settings:")
+
+
+def test_the_clis_english_progress_lines_mark_their_counts_too():
+    # "loaded 1 rows from reviews.csv" (issue 10): the CLI's lines are templates for fill, which t uses.
+    lines = (REPO / "core" / "cli.py").read_text(encoding="utf-8").splitlines()
+    assert not [line.strip() for line in lines if _COUNTED_NOUN_IN_CODE.search(line)]
+    assert fill("loaded {rows} {rows|row|rows} from {data}", rows=1, data="a{b}.csv") == "loaded 1 row from a{b}.csv"
