@@ -30,6 +30,7 @@ class SessionData:
 
     def __init__(self) -> None:
         self.dataset: Dataset | None = None
+        # Goes up with every dataset loaded, so widgets about the old one (column choices) start afresh.
         self.version = 0
         self.test_dataset: Dataset | None = None
         # Rows of the current dataset whose label looks wrong (core.suspects), once the user asked for them.
@@ -119,6 +120,10 @@ class SessionData:
             fixed = corrected(self.dataset, drop=[suspect.position for suspect in chosen])
         self._replace(fixed)
         return fixed
+
+    def clear_test_dataset(self) -> None:
+        """Goes back to testing on a split of the training data."""
+        self.test_dataset = None
 
     def clear(self) -> None:
         """Lets go of every row (the session ended)."""

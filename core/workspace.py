@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -28,10 +28,9 @@ from core.predict import Prediction
 from core.registry import ModelInfo, ModelRegistry, sanitize_name
 from core.runs import check_can_train, check_share, saved_run
 from core.safety import public_mode
-from core.samples import DEFAULT_SAMPLE
 from core.session_data import SessionData
 from core.shelf import ModelShelf
-from core.suspects import DEFAULT_FOLDS, Suspect
+from core.suspects import Suspect
 from core.training import TrainingJob
 
 # Streamlit keeps a disconnected session for 120 s (server.disconnectedSessionTTL) so a browser can
@@ -88,47 +87,14 @@ class Workspace:
         """Where this session saves, renames and deletes: its own folder in public mode, else the models folder."""
         return self.shelf.own
 
-    # --- data: core.session_data holds it; the methods below raise as theirs there ----------------------------
+    # --- data: `self.data` (core.session_data) loads and holds it; pages call it directly to load data ----------
     @property
     def dataset(self) -> Dataset | None:
         return self.data.dataset
 
     @property
-    def dataset_version(self) -> int:
-        """Goes up with every dataset loaded, so widgets about the old one (column choices) start afresh."""
-        return self.data.version
-
-    @property
     def test_dataset(self) -> Dataset | None:
         return self.data.test_dataset
-
-    @property
-    def suspects(self) -> list[Suspect] | None:
-        return self.data.suspects
-
-    @property
-    def can_change_columns(self) -> bool:
-        return self.data.can_change_columns
-
-    def load_upload(self, file: BinaryIO | bytes, text_column: str | None = None,
-                    label_column: str | None = None, name: str | None = None) -> Dataset:
-        return self.data.load_upload(file, text_column, label_column, name)
-
-    def reload_columns(self, text_column: str, label_column: str) -> Dataset:
-        return self.data.reload_columns(text_column, label_column)
-
-    def load_sample(self, name: str = DEFAULT_SAMPLE) -> Dataset:
-        return self.data.load_sample(name)
-
-    def load_test_upload(self, file: BinaryIO | bytes) -> Dataset:
-        return self.data.load_test_upload(file)
-
-    def clear_test_dataset(self) -> None:
-        self.data.test_dataset = None
-
-    def find_suspects(self, folds: int = DEFAULT_FOLDS,
-                      on_fold: Callable[[int, int], None] | None = None) -> list[Suspect]:
-        return self.data.find_suspects(folds, on_fold)
 
     def fix_suspects(self, chosen: Sequence[Suspect], relabel: bool, name: str | None = None) -> TrainingJob:
         """Fixes the chosen rows (`SessionData.fix_suspects`) and trains again on the fixed data with the last

@@ -30,7 +30,7 @@ def steps_ui() -> None:
 # One click: load the sample and go straight to training.
 def try_sample_ui(current: Workspace) -> None:
     if st.button(t("try_sample"), type="primary", icon=":material/rocket_launch:"):
-        if _ui.attempt(lambda: current.load_sample(DEFAULT_SAMPLE)):
+        if _ui.attempt(lambda: current.data.load_sample(DEFAULT_SAMPLE)):
             st.switch_page(_ui.TRAIN)
     st.caption(t("try_sample_help"))
 

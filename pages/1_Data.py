@@ -30,12 +30,12 @@ def source_ui(current: Workspace) -> None:
     with upload_tab:
         file = st.file_uploader(t("upload_label"), type=["csv", "tsv", "txt"], key="data_upload",
                                 help=t("upload_help"))
-        _ui.handle_upload(file, "data", current.load_upload)
+        _ui.handle_upload(file, "data", current.data.load_upload)
     with sample_tab:
         name = _ui.translated_selectbox(t("sample_label"), sample_names(), "data_sample",
                                         format_func=lambda sample: t(f"sample_{sample}"))
         if st.button(t("load_sample"), icon=":material/dataset:"):
-            _ui.attempt(lambda: current.load_sample(name))
+            _ui.attempt(lambda: current.data.load_sample(name))
 
 
 # What the loader found: file, encoding, delimiter, columns and row counts.
@@ -56,9 +56,9 @@ def report_ui(dataset: Dataset) -> None:
 # Which columns hold the text and the label; changing them reads the file again.
 def columns_ui(current: Workspace) -> None:
     report = current.dataset.report
-    if not current.can_change_columns:
+    if not current.data.can_change_columns:
         return
-    version = current.dataset_version
+    version = current.data.version
     text_box, label_box, apply_box = st.columns([2, 2, 1], vertical_alignment="bottom")
     text_column = text_box.selectbox(t("text_column"), report.columns, key=f"text_column_{version}",
                                      index=report.columns.index(report.text_column))
@@ -66,7 +66,7 @@ def columns_ui(current: Workspace) -> None:
                                        index=report.columns.index(report.label_column))
     unchanged = (text_column, label_column) == (report.text_column, report.label_column)
     if apply_box.button(t("apply_columns"), disabled=unchanged, key=f"apply_columns_{version}"):
-        if _ui.attempt(lambda: current.reload_columns(text_column, label_column)):
+        if _ui.attempt(lambda: current.data.reload_columns(text_column, label_column)):
             st.rerun()
 
 
@@ -114,7 +114,7 @@ def health_ui(current: Workspace) -> None:
 
 def _health(current: Workspace, config: TrainConfig) -> HealthReport:
     """The report, computed once per dataset, test file and split settings (a second on 50,000 rows), not per rerun."""
-    signature = (current.dataset_version, id(current.test_dataset), config.validation_split, config.test_split,
+    signature = (current.data.version, id(current.test_dataset), config.validation_split, config.test_split,
                  config.seed)
     kept = st.session_state.get(HEALTH_KEY)
     if kept is None or kept[0] != signature:
@@ -250,10 +250,10 @@ def suspects_ui(current: Workspace) -> None:
     folds = folds_box.number_input(t("suspects_folds"), MIN_FOLDS, MAX_FOLDS, DEFAULT_FOLDS, key="suspects_folds")
     if find_box.button(t("suspects_find"), icon=":material/troubleshoot:", disabled=current.training):
         bar = st.progress(0.0, text=t("suspects_running", done=0, folds=folds))
-        _ui.attempt(lambda: current.find_suspects(int(folds), on_fold=lambda done, total: bar.progress(
+        _ui.attempt(lambda: current.data.find_suspects(int(folds), on_fold=lambda done, total: bar.progress(
             done / total, text=t("suspects_running", done=done, folds=total))))
         bar.empty()
-    suspects = current.suspects
+    suspects = current.data.suspects
     if suspects is None:
         return
     if not suspects:
@@ -281,7 +281,7 @@ def suspect_table_ui(suspects: list[Suspect], rows: int) -> None:
 # Drop or relabel the chosen suspects, then train again and watch it on the Train page.
 def fix_ui(current: Workspace, suspects: list[Suspect]) -> None:
     by_row = {suspect.row: suspect for suspect in suspects}
-    chosen = st.multiselect(t("suspects_choose"), list(by_row), key=f"suspects_chosen_{current.dataset_version}",
+    chosen = st.multiselect(t("suspects_choose"), list(by_row), key=f"suspects_chosen_{current.data.version}",
                             format_func=lambda row: f"{row}: {by_row[row].label} → {by_row[row].suggested} · "
                                                     f"{by_row[row].text[:60]}",
                             help=t("suspects_choose_help"))
@@ -297,14 +297,14 @@ def test_file_ui(current: Workspace) -> None:
     with st.expander(t("test_file"), expanded=current.test_dataset is not None):
         st.caption(t("test_file_help"))
         file = st.file_uploader(t("test_upload_label"), type=["csv", "tsv", "txt"],
-                                key=f"test_upload_{current.dataset_version}")
-        _ui.handle_upload(file, f"test_{current.dataset_version}", current.load_test_upload)
+                                key=f"test_upload_{current.data.version}")
+        _ui.handle_upload(file, f"test_{current.data.version}", current.data.load_test_upload)
         test = current.test_dataset
         if test is not None:
             st.success(t("test_file_loaded", source=_ui.plain(test.report.source), rows=len(test)),
                        icon=":material/check_circle:")
             if st.button(t("test_file_remove")):
-                current.clear_test_dataset()
+                current.data.clear_test_dataset()
                 st.rerun()
 
 

@@ -33,7 +33,7 @@ def dataset_ui(current: Workspace) -> bool:
         left, right = st.columns(2)
         left.page_link(_ui.DATA, label=t("go_data"), icon=_ui.ICONS[_ui.DATA])
         if right.button(t("use_sample")):
-            if _ui.attempt(lambda: current.load_sample(DEFAULT_SAMPLE)):
+            if _ui.attempt(lambda: current.data.load_sample(DEFAULT_SAMPLE)):
                 st.rerun()
         return False
     classes = ", ".join(dataset.classes)

@@ -35,7 +35,7 @@ def trained_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     root = tmp_path_factory.mktemp("trained") / "models"
     workspace = Workspace(models_root=root)
-    workspace.load_upload(csv_bytes(labelled_rows(80)), name="tiny.csv")
+    workspace.data.load_upload(csv_bytes(labelled_rows(80)), name="tiny.csv")
     job = workspace.start_training(tiny_config(preset="default"), name=TINY_MODEL)
     job.wait(RUN_TIMEOUT)
     assert workspace.last_run_info is not None, job.snapshot().error

@@ -105,7 +105,7 @@ def test_public_mode_caps_one_runs_memory_below_what_the_machine_has(monkeypatch
 def test_the_workspace_checks_the_caps_before_training(tmp_path, monkeypatch):
     _plenty_of_memory(monkeypatch)
     workspace = Workspace(models_root=tmp_path, public=True, queue=JobQueue(slots=0))
-    workspace.load_sample()
+    workspace.data.load_sample()
     with pytest.raises(LimitError, match="epochs"):
         workspace.start_training(preset("default").replace(epochs=1000))
     assert workspace.job is None
@@ -192,7 +192,7 @@ def test_a_visitor_cannot_queue_more_runs_than_allowed_from_other_tabs(tmp_path,
     queue = JobQueue(slots=0)  # nothing is admitted: every run stays queued
     tabs = [Workspace(models_root=tmp_path, public=True, queue=queue, visitor="203.0.113.7") for _ in range(3)]
     for tab in tabs:
-        tab.load_sample()
+        tab.data.load_sample()
     config = tiny_config(**SMALL, epochs=1)
     try:
         for tab in tabs[:limits.PUBLIC_JOBS_PER_VISITOR]:
@@ -200,7 +200,7 @@ def test_a_visitor_cannot_queue_more_runs_than_allowed_from_other_tabs(tmp_path,
         with pytest.raises(LimitError, match=f"{limits.PUBLIC_JOBS_PER_VISITOR} training runs going"):
             tabs[-1].start_training(config)
         other = Workspace(models_root=tmp_path, public=True, queue=queue, visitor="198.51.100.2")
-        other.load_sample()
+        other.data.load_sample()
         other.start_training(config)  # another visitor is not held back
         tabs.append(other)
     finally:
@@ -225,7 +225,7 @@ def test_a_public_run_over_the_limit_is_saved_and_used(tmp_path, monkeypatch):
     _plenty_of_memory(monkeypatch)
     monkeypatch.setattr(limits, "PUBLIC_TRAIN_SECONDS", 2.0)
     workspace = Workspace(models_root=tmp_path, public=True, queue=JobQueue(slots=1))
-    workspace.load_sample()
+    workspace.data.load_sample()
     job = workspace.start_training(tiny_config(**{**SMALL, "epochs": 100, "batch_size": 1}))
     assert job.wait(timeout=120) == JobStatus.FINISHED
     assert job.snapshot().time_limited and job.epochs_run < 100
@@ -268,7 +268,7 @@ def test_a_public_session_has_a_disk_quota_checked_before_training(tmp_path, mon
     monkeypatch.setattr(limits, "PUBLIC_SESSION_DISK_BYTES", 1000)
     workspace = Workspace(models_root=tmp_path, public=True, queue=JobQueue(slots=0))
     assert workspace.registry.quota_bytes == 1000
-    workspace.load_sample()
+    workspace.data.load_sample()
     with pytest.raises(DiskQuotaError, match="This model would take your saved models"):
         workspace.start_training(tiny_config(**SMALL, epochs=1))
     assert Workspace(models_root=tmp_path, public=False).registry.quota_bytes is None

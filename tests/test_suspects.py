@@ -106,13 +106,13 @@ def test_workspace_relabels_the_chosen_suspects_and_retrains(tmp_path: Path) -> 
 
     workspace = Workspace(models_root=tmp_path / "models", public=False)
     texts, labels = make_texts(60)
-    workspace.load_upload(csv_bytes(zip(texts, labels)), name="a.csv")
+    workspace.data.load_upload(csv_bytes(zip(texts, labels)), name="a.csv")
     wrong = Suspect(position=4, row=4, text=texts[4], label=labels[4], suggested="positive" if labels[4] ==
                     "negative" else "negative", confidence=0.9, label_probability=0.1)
-    version = workspace.dataset_version
+    version = workspace.data.version
     job = workspace.fix_suspects([wrong], relabel=True)
     assert workspace.dataset.labels[4] == wrong.suggested and len(workspace.dataset) == 60
-    assert workspace.dataset.file_rows == tuple(range(60)) and workspace.dataset_version == version + 1
-    assert job.config.preset == "default" and workspace.suspects is None
+    assert workspace.dataset.file_rows == tuple(range(60)) and workspace.data.version == version + 1
+    assert job.config.preset == "default" and workspace.data.suspects is None
     job.wait(120)
     workspace.close()

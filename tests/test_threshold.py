@@ -50,7 +50,7 @@ def test_evaluation_at_a_threshold_and_its_curve_survive_saving() -> None:
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     workspace = Workspace(models_root=tmp_path_factory.mktemp("threshold") / "models", public=False)
-    workspace.load_upload(csv_bytes(labelled_rows(80)), name="t.csv")
+    workspace.data.load_upload(csv_bytes(labelled_rows(80)), name="t.csv")
     job = workspace.start_training(tiny_config(epochs=3, preset="default"), name="two")
     job.wait(120)
     assert workspace.active is not None, job.snapshot().error

@@ -49,18 +49,18 @@ class _StubJob:
 
 def test_failed_upload_keeps_the_loaded_dataset() -> None:
     workspace = Workspace()
-    workspace.load_upload(csv_bytes(labelled_rows(20)), name="good.csv")
+    workspace.data.load_upload(csv_bytes(labelled_rows(20)), name="good.csv")
     with pytest.raises(NotTextError):
-        workspace.load_upload(b"%PDF-1.7 binary", name="report.pdf")
+        workspace.data.load_upload(b"%PDF-1.7 binary", name="report.pdf")
     assert workspace.dataset.report.source == "good.csv"
 
 
 def test_reload_columns_needs_an_upload() -> None:
     workspace = Workspace()
-    workspace.load_sample("reviews-en")
-    assert not workspace.can_change_columns
+    workspace.data.load_sample("reviews-en")
+    assert not workspace.data.can_change_columns
     with pytest.raises(ColumnError, match="upload a CSV file first"):
-        workspace.reload_columns("text", "label")
+        workspace.data.reload_columns("text", "label")
 
 
 def test_training_needs_data_and_predicting_needs_a_model() -> None:
@@ -87,7 +87,7 @@ def test_release_closes_after_the_grace_period_unless_held() -> None:
 def test_closing_a_public_session_stops_training_frees_models_and_deletes_its_folder(tmp_path: Path) -> None:
     root = tmp_path / "models"
     workspace = Workspace(models_root=root, public=True)
-    workspace.load_upload(csv_bytes(labelled_rows(80)), name="tiny.csv")
+    workspace.data.load_upload(csv_bytes(labelled_rows(80)), name="tiny.csv")
     first = workspace.start_training(TINY, name="mine")
     assert first.wait(RUN_TIMEOUT) == JobStatus.FINISHED, first.snapshot().error
     folder = workspace.registry.root

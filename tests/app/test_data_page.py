@@ -139,7 +139,7 @@ def test_suspect_labels_are_listed_and_dropping_them_retrains(data_page: AppTest
     data_page.number_input(key="suspects_folds").set_value(3).run()
     click(data_page, "Find suspect labels")
     workspace = data_page.session_state["workspace"]
-    suspects = workspace.suspects
+    suspects = workspace.data.suspects
     # How well flipped labels are found is measured in tests/test_suspects.py and bench/suspects.py; here the
     # quick models of 200 rows need only flag a few, each pointing at its own row of the file.
     assert len(suspects) >= 2 and flipped & {suspect.row for suspect in suspects}
@@ -150,7 +150,7 @@ def test_suspect_labels_are_listed_and_dropping_them_retrains(data_page: AppTest
     assert "Download the list (CSV)" in [button.proto.label for button in data_page.get("download_button")]
 
     chosen = [suspect.row for suspect in suspects[:2]]
-    data_page.multiselect(key=f"suspects_chosen_{workspace.dataset_version}").set_value(chosen).run()
+    data_page.multiselect(key=f"suspects_chosen_{workspace.data.version}").set_value(chosen).run()
     click(data_page, "Drop them and retrain")
     assert len(workspace.dataset) == 198
     assert not {rows[row][0] for row in chosen} & set(workspace.dataset.texts)

@@ -113,7 +113,7 @@ def test_choosing_an_id_column_as_the_label_says_so_briefly(app: AppTest) -> Non
     rows = [(str(number), text, label) for number, (text, label) in enumerate(labelled_rows(28))]
     open_page(app, "pages/1_Data.py")
     app.get("file_uploader")[0].upload("ids.csv", csv_bytes(rows, header=("id", "text", "label")), "text/csv").run()
-    app.selectbox(key=f"label_column_{app.session_state['workspace'].dataset_version}").set_value("id").run()
+    app.selectbox(key=f"label_column_{app.session_state['workspace'].data.version}").set_value("id").run()
     click(app, "Use these columns")
     [message] = errors(app)
     assert "looks like an ID column" in message and "has 1 row" not in message

@@ -50,14 +50,14 @@ def test_the_sample_starts_from_transfer_and_the_form_follows_new_data_until_the
     reviews = [(f"review {index}: the room was fine but the breakfast was cold " * 8, ("bad", "good")[index % 2])
                for index in range(1200)]
     workspace = app.session_state["workspace"]
-    workspace.load_upload(csv_bytes(reviews), name="reviews.csv")
+    workspace.data.load_upload(csv_bytes(reviews), name="reviews.csv")
     app.run()
     assert app.session_state["train_preset"] == "default"
     app.selectbox(key="train_preset_en").set_value("transfer").run()
     assert any(unescaped(caption.value).startswith("First the encoder turns 1,200 texts into vectors: about ")
                for caption in app.caption)
     app.selectbox(key="train_preset_en").set_value("article-lstm").run()
-    workspace.load_sample()
+    workspace.data.load_sample()
     app.run()
     assert app.session_state["train_preset"] == "article-lstm"  # the user's choice is never overwritten
 
