@@ -82,9 +82,10 @@ def _built_section(readme: str) -> str:
 
 
 def test_readme_describes_every_module_in_how_it_is_built() -> None:
+    # Every core/ module, and every file in pages/: the page scripts (0_Home.py ...) and their helpers (_ui.py ...).
     section = _built_section((REPO / "README.md").read_text(encoding="utf-8"))
     modules = [path.relative_to(REPO).as_posix()
-               for path in [*sorted((REPO / "core").glob("*.py")), *sorted((REPO / "pages").glob("_*.py"))]
+               for path in [*sorted((REPO / "core").glob("*.py")), *sorted((REPO / "pages").glob("*.py"))]
                if path.name != "__init__.py"]
     missing = [module for module in modules if f"`{module}`" not in section]
     assert not missing, f"README.md's 'How it is built' should give each module a line; missing: {missing}"
