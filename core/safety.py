@@ -70,9 +70,11 @@ def escape_formula(value: str) -> str:
 
 def escape_cell(value: str) -> str:
     """`escape_formula` for every line of a cell: a reader that splits records on a bare CR or LF (or a
-    spreadsheet that pastes the cell as rows) must not find a formula at the start of any of them."""
-    return "".join(escape_formula(part) if index % 2 == 0 else part
-                   for index, part in enumerate(_LINE_BREAK.split(value)))
+    spreadsheet that pastes the cell as rows) must not find a formula at the start of any of them. The whole
+    cell is checked last, since one that starts with a CR (a formula character itself) has an empty first line."""
+    lines = "".join(escape_formula(part) if index % 2 == 0 else part
+                    for index, part in enumerate(_LINE_BREAK.split(value)))
+    return escape_formula(lines)
 
 
 def to_safe_csv(frame: pd.DataFrame) -> bytes:

@@ -51,6 +51,14 @@ def test_safe_csv_quotes_line_breaks_and_escapes_every_line_of_a_cell(cell: str)
     assert not any(line.lstrip(' "').startswith(FORMULA_CHARACTERS) for line in lines if line)
 
 
+@pytest.mark.parametrize("cell", ["\r", "\r=1", "\r\n-2", "\rplain"])
+def test_a_cell_that_starts_with_a_line_break_still_starts_with_no_formula_character(cell: str) -> None:
+    # Found by test_properties: a cell starting with a CR has an empty first line, which left the CR in front.
+    download = to_safe_csv(pd.DataFrame({"text": [cell], "label": ["positive"]})).decode("utf-8-sig")
+    written = list(csv.reader(io.StringIO(download, newline="")))[1][0]
+    assert written.startswith("'") and written[1:].replace("'", "") == cell.replace("'", "")
+
+
 @pytest.mark.parametrize(("text", "broken"), [
     ("see https://evil.example/x", "https\\:" + WORD_JOINER + "//"),
     ("www.evil.example", "www" + WORD_JOINER + "\\."),
