@@ -97,6 +97,8 @@ class Setting:
         families: the model families that use it; the Train page disables it for the others.
         requires: a "bool" setting that must be on for this one to matter (patience needs early stopping).
         none: what None means ("auto", "none", "custom") where None is allowed; None where a value is required.
+        none_last: the Train page lists the None choice after the options rather than first ("custom" comes
+            after the presets, where "auto" leads).
         max_items: most sizes a "sizes" setting holds.
     """
 
@@ -115,6 +117,7 @@ class Setting:
     families: tuple[str, ...] = FAMILIES
     requires: str | None = None
     none: str | None = None
+    none_last: bool = False
     max_items: int | None = None
 
     def check(self, name: str, value: Any) -> None:
@@ -133,8 +136,11 @@ class Setting:
 
     @property
     def choices(self) -> tuple[Any, ...]:
-        """What a "choice" offers on the Train page: None first (shown as `none`, e.g. auto) where it is allowed."""
-        return (None, *self.options) if self.none is not None else self.options
+        """What a "choice" offers on the Train page: None (shown as `none`, e.g. auto) where it is allowed, first
+        unless `none_last`."""
+        if self.none is None:
+            return self.options
+        return (*self.options, None) if self.none_last else (None, *self.options)
 
     def allowed(self) -> str:
         """What is allowed, in English words ("0 to 0.9"), as the CLI's help says it."""
@@ -314,7 +320,8 @@ class TrainConfig:
     # UI and saved with the model. The Train page's preset select and the CLI's --preset set it; it has no group,
     # as picking a preset refills the whole form rather than being one setting in a column.
     preset: str | None = described(Setting(
-        kind="choice", default=None, label="preset", help="preset_help", options=PRESET_NAMES, none="custom"))
+        kind="choice", default=None, label="preset", help="preset_help", options=PRESET_NAMES, none="custom",
+        none_last=True))
 
     def __post_init__(self) -> None:
         """Checks every field against its Setting, so a bad value fails here with a sentence, not deep in Keras.

@@ -165,6 +165,10 @@ def test_settings_that_allow_none_say_what_it_means() -> None:
     assert SETTINGS["ngrams"].choices == (None, 1, 2, 3) and SETTINGS["family"].choices == SETTINGS["family"].options
 
 
+def test_the_preset_select_lists_custom_after_the_presets_as_it_always_did() -> None:
+    assert SETTINGS["preset"].choices == (*PRESETS, None)
+
+
 @pytest.mark.parametrize(
     ("name", "text", "value"),
     [("epochs", "7", 7), ("dropout", "0.25", 0.25), ("family", "gru", "gru"), ("ngrams", "3", 3),
